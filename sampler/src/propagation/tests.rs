@@ -74,9 +74,15 @@ fn two_traceparent_lines_are_invalid() {
     assert!(got.parent.is_none());
 }
 
-/// (headers, expected sampling state or None for no context, invalid?)
+/// Headers, expected sampling state (None: no context), whether counted as invalid.
+type B3Case = (
+    &'static [(&'static str, &'static str)],
+    Option<SamplingState>,
+    bool,
+);
+
 #[rustfmt::skip]
-const B3: &[(&[(&str, &str)], Option<SamplingState>, bool)] = &[
+const B3: &[B3Case] = &[
     (&[("x-b3-traceid", TRACE), ("x-b3-spanid", SPAN), ("x-b3-sampled", "1")], Some(SamplingState::Sampled), false),
     (&[("x-b3-traceid", TRACE), ("x-b3-spanid", SPAN), ("x-b3-sampled", "true")], Some(SamplingState::Sampled), false),
     (&[("x-b3-traceid", TRACE), ("x-b3-spanid", SPAN), ("x-b3-sampled", "0")], Some(SamplingState::NotSampled), false),
