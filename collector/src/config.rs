@@ -1,0 +1,144 @@
+//! Collector configuration: plain serde data with every default in one place.
+//!
+//! The structs deserialize with `deny_unknown_fields`, so a config file with a misspelt key
+//! is rejected with a message naming the key. [`CollectorConfig::validate`] checks the values
+//! once, before anything starts.
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+
+use serde::Deserialize;
+
+/// Default OTLP/gRPC listen address (`0.0.0.0:4317`).
+pub const DEFAULT_OTLP_GRPC_ADDR: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 4317));
+/// Default HTTP listen address for the query API and health endpoints (`0.0.0.0:16686`).
+pub const DEFAULT_HTTP_ADDR: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 16686));
+/// Default number of traces kept by the in-memory store.
+pub const DEFAULT_MAX_TRACES: usize = 10_000;
+/// Default number of spans kept per trace.
+pub const DEFAULT_MAX_SPANS_PER_TRACE: usize = 1_000;
+/// Default capacity of the pipeline channel, in export requests.
+pub const DEFAULT_PIPELINE_CAPACITY: usize = 1024;
+/// Default limit on one decoded request body (16 MiB).
+pub const DEFAULT_MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
+/// Everything the collector needs to start.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CollectorConfig {
+    /// Listen address of the OTLP/gRPC trace receiver.
+    pub otlp_grpc: SocketAddr,
+    /// Listen address of the HTTP server: Jaeger query API, `/healthz`, `/readyz`.
+    pub http: SocketAddr,
+    /// Bounds of the in-memory trace store.
+    pub store: StoreConfig,
+    /// How many export requests may wait between the receivers and the store before
+    /// receivers answer `UNAVAILABLE`.
+    pub pipeline_capacity: usize,
+    /// Largest decoded request body a receiver accepts, in bytes.
+    pub max_request_bytes: usize,
+}
+
+impl Default for CollectorConfig {
+    fn default() -> Self {
+        Self {
+            otlp_grpc: DEFAULT_OTLP_GRPC_ADDR,
+            http: DEFAULT_HTTP_ADDR,
+            store: StoreConfig::default(),
+            pipeline_capacity: DEFAULT_PIPELINE_CAPACITY,
+            max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
+        }
+    }
+}
+
+impl CollectorConfig {
+    /// Checks the values that serde cannot: every bound must be at least one.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let checks = [
+            ("store.max_traces", self.store.max_traces),
+            ("store.max_spans_per_trace", self.store.max_spans_per_trace),
+            ("pipeline_capacity", self.pipeline_capacity),
+            ("max_request_bytes", self.max_request_bytes),
+        ];
+        match checks.into_iter().find(|(_, value)| *value == 0) {
+            Some((key, _)) => Err(ConfigError::Zero { key }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Bounds of the in-memory trace store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    /// Most traces kept; the oldest trace is evicted to make room for a new one.
+    pub max_traces: usize,
+    /// Most spans kept per trace; later spans of a full trace are dropped.
+    pub max_spans_per_trace: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            max_traces: DEFAULT_MAX_TRACES,
+            max_spans_per_trace: DEFAULT_MAX_SPANS_PER_TRACE,
+        }
+    }
+}
+
+/// A configuration value that is well-formed but unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A bound that must be at least one is zero.
+    #[error("config key `{key}` must be at least 1")]
+    Zero {
+        /// The dotted config key.
+        key: &'static str,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_spec() {
+        let config = CollectorConfig::default();
+        assert_eq!(config.otlp_grpc.to_string(), "0.0.0.0:4317");
+        assert_eq!(config.http.to_string(), "0.0.0.0:16686");
+        assert_eq!(config.store.max_traces, 10_000);
+        assert_eq!(config.store.max_spans_per_trace, 1_000);
+        assert_eq!(config.pipeline_capacity, 1024);
+        assert_eq!(config.validate(), Ok(()));
+    }
+
+    #[test]
+    fn partial_documents_fill_in_defaults() {
+        let config: CollectorConfig =
+            serde_json::from_str(r#"{"http":"127.0.0.1:0","store":{"max_traces":5}}"#).unwrap();
+        assert_eq!(config.http.to_string(), "127.0.0.1:0");
+        assert_eq!(config.store.max_traces, 5);
+        assert_eq!(config.store.max_spans_per_trace, 1_000);
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let err = serde_json::from_str::<CollectorConfig>(r#"{"store":{"max_trace":5}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_trace"), "{err}");
+    }
+
+    #[test]
+    fn zero_bounds_are_rejected() {
+        let mut config = CollectorConfig::default();
+        config.store.max_spans_per_trace = 0;
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::Zero {
+                key: "store.max_spans_per_trace"
+            })
+        );
+    }
+}

@@ -1,0 +1,208 @@
+//! OTLP trace data to [`StoredSpan`]s: the shared parsing step of the OTLP receivers.
+//!
+//! Each span is checked on its own; a malformed span is rejected and counted while the rest
+//! of the request goes on, as OTLP partial success requires.
+
+use std::sync::Arc;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value::Value};
+use opentelemetry_proto::tonic::trace::v1::span::{Event, SpanKind};
+use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
+use opentelemetry_proto::tonic::trace::v1::{Span, Status};
+
+use crate::store::{SpanEvent, SpanStatus, StoredSpan};
+
+/// Service name used when a resource has no `service.name`, as the OpenTelemetry SDKs do.
+pub const UNKNOWN_SERVICE: &str = "unknown_service";
+
+/// Why one span was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SpanError {
+    /// `trace_id` is not exactly 16 bytes.
+    #[error("trace_id must be 16 bytes, got {0}")]
+    TraceIdLength(usize),
+    /// `trace_id` is all zeros.
+    #[error("trace_id must not be all zeros")]
+    TraceIdZero,
+    /// `span_id` is not exactly 8 bytes.
+    #[error("span_id must be 8 bytes, got {0}")]
+    SpanIdLength(usize),
+    /// `span_id` is all zeros.
+    #[error("span_id must not be all zeros")]
+    SpanIdZero,
+    /// `parent_span_id` is neither empty nor 8 bytes.
+    #[error("parent_span_id must be empty or 8 bytes, got {0}")]
+    ParentSpanIdLength(usize),
+}
+
+/// The result of parsing one export request.
+#[derive(Debug, Default)]
+pub struct Converted {
+    /// The valid spans.
+    pub spans: Vec<StoredSpan>,
+    /// How many spans were rejected.
+    pub rejected: usize,
+    /// The first rejection, to explain the partial success.
+    pub first_error: Option<SpanError>,
+}
+
+/// Parses every span of a request, keeping the valid ones.
+pub fn convert_request(request: ExportTraceServiceRequest) -> Converted {
+    let mut out = Converted::default();
+    for resource_spans in request.resource_spans {
+        let resource: Arc<[KeyValue]> = resource_spans
+            .resource
+            .map(|r| r.attributes)
+            .unwrap_or_default()
+            .into();
+        let service = service_name(&resource);
+        let spans = resource_spans.scope_spans.into_iter().flat_map(|s| s.spans);
+        for span in spans {
+            match convert_span(span, &service, &resource) {
+                Ok(span) => out.spans.push(span),
+                Err(err) => {
+                    out.rejected += 1;
+                    out.first_error.get_or_insert(err);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Parses one span emitted by `service` from `resource`.
+pub fn convert_span(
+    span: Span,
+    service: &Arc<str>,
+    resource: &Arc<[KeyValue]>,
+) -> Result<StoredSpan, SpanError> {
+    let trace_id = <[u8; 16]>::try_from(span.trace_id.as_slice())
+        .map_err(|_| SpanError::TraceIdLength(span.trace_id.len()))?;
+    if trace_id == [0; 16] {
+        return Err(SpanError::TraceIdZero);
+    }
+    let span_id = <[u8; 8]>::try_from(span.span_id.as_slice())
+        .map_err(|_| SpanError::SpanIdLength(span.span_id.len()))?;
+    if span_id == [0; 8] {
+        return Err(SpanError::SpanIdZero);
+    }
+    let parent_span_id = match span.parent_span_id.as_slice() {
+        [] => None,
+        bytes => match <[u8; 8]>::try_from(bytes) {
+            Ok(id) if id == [0; 8] => None,
+            Ok(id) => Some(id),
+            Err(_) => return Err(SpanError::ParentSpanIdLength(bytes.len())),
+        },
+    };
+    Ok(StoredSpan {
+        trace_id,
+        span_id,
+        parent_span_id,
+        name: span.name,
+        kind: SpanKind::try_from(span.kind).unwrap_or(SpanKind::Unspecified),
+        start_unix_nano: span.start_time_unix_nano,
+        end_unix_nano: span.end_time_unix_nano,
+        service: Arc::clone(service),
+        resource: Arc::clone(resource),
+        attributes: span.attributes,
+        status: span.status.map(convert_status).unwrap_or_default(),
+        events: span.events.into_iter().map(convert_event).collect(),
+    })
+}
+
+/// The `service.name` string attribute of a resource, or [`UNKNOWN_SERVICE`].
+pub fn service_name(resource: &[KeyValue]) -> Arc<str> {
+    resource
+        .iter()
+        .filter(|kv| kv.key == "service.name")
+        .find_map(
+            |kv| match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                Some(Value::StringValue(name)) if !name.is_empty() => {
+                    Some(Arc::from(name.as_str()))
+                }
+                _ => None,
+            },
+        )
+        .unwrap_or_else(|| Arc::from(UNKNOWN_SERVICE))
+}
+
+fn convert_status(status: Status) -> SpanStatus {
+    SpanStatus {
+        code: StatusCode::try_from(status.code).unwrap_or(StatusCode::Unset),
+        message: status.message,
+    }
+}
+
+fn convert_event(event: Event) -> SpanEvent {
+    SpanEvent {
+        time_unix_nano: event.time_unix_nano,
+        name: event.name,
+        attributes: event.attributes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{otlp_span, request};
+
+    const TRACE: [u8; 16] = [0xab; 16];
+    const SPAN: [u8; 8] = [0xcd; 8];
+
+    /// trace id, span id, parent span id, expected parent or error.
+    type Case = (
+        &'static [u8],
+        &'static [u8],
+        &'static [u8],
+        Result<Option<[u8; 8]>, SpanError>,
+    );
+
+    #[rustfmt::skip]
+    #[test]
+    fn span_validation_table() {
+        let cases: &[Case] = &[
+            (&TRACE,    &SPAN,    &[],       Ok(None)),
+            (&TRACE,    &SPAN,    &[0; 8],   Ok(None)),
+            (&TRACE,    &SPAN,    &[1; 8],   Ok(Some([1; 8]))),
+            (&TRACE,    &SPAN,    &[1; 4],   Err(SpanError::ParentSpanIdLength(4))),
+            (&[1; 8],   &SPAN,    &[],       Err(SpanError::TraceIdLength(8))),
+            (&[],       &SPAN,    &[],       Err(SpanError::TraceIdLength(0))),
+            (&[0; 16],  &SPAN,    &[],       Err(SpanError::TraceIdZero)),
+            (&TRACE,    &[1; 16], &[],       Err(SpanError::SpanIdLength(16))),
+            (&TRACE,    &[0; 8],  &[],       Err(SpanError::SpanIdZero)),
+        ];
+        let service: Arc<str> = Arc::from("svc");
+        let resource: Arc<[KeyValue]> = Arc::from(Vec::new());
+        for (trace, span, parent, want) in cases {
+            let got = convert_span(otlp_span(trace, span, parent, "op"), &service, &resource)
+                .map(|s| s.parent_span_id);
+            assert_eq!(got, *want, "trace {trace:?} span {span:?} parent {parent:?}");
+        }
+    }
+
+    #[test]
+    fn keeps_valid_spans_and_counts_rejections() {
+        let converted = convert_request(request(
+            "checkout",
+            vec![
+                otlp_span(&TRACE, &SPAN, &[], "ok"),
+                otlp_span(&[1, 2, 3], &SPAN, &[], "bad trace"),
+                otlp_span(&TRACE, &[9; 7], &[], "bad span"),
+            ],
+        ));
+        assert_eq!(converted.rejected, 2);
+        assert_eq!(converted.first_error, Some(SpanError::TraceIdLength(3)));
+        let [span] = converted.spans.as_slice() else {
+            panic!("one valid span")
+        };
+        assert_eq!(&*span.service, "checkout");
+        assert_eq!(span.kind, SpanKind::Server);
+        assert_eq!(span.resource.len(), 1);
+    }
+
+    #[test]
+    fn missing_service_name_is_unknown_service() {
+        assert_eq!(&*service_name(&[]), UNKNOWN_SERVICE);
+    }
+}

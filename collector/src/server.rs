@@ -1,0 +1,155 @@
+//! Starting and stopping a whole collector: bind the listeners, spawn the OTLP/gRPC server,
+//! the HTTP server and the pipeline drain, and shut them down in order.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::config::{CollectorConfig, ConfigError};
+use crate::pipeline::Pipeline;
+use crate::query;
+use crate::receiver::OtlpGrpcReceiver;
+use crate::store::TraceStore;
+
+/// Why the collector could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration has an unusable value.
+    #[error("invalid collector config: {0}")]
+    Config(#[from] ConfigError),
+    /// A listener could not be bound (address in use, not permitted, not local, ...).
+    #[error("cannot listen for {listener} on {addr}: {error}")]
+    Bind {
+        /// Which listener, e.g. `OTLP/gRPC`.
+        listener: &'static str,
+        /// The configured address.
+        addr: SocketAddr,
+        /// The operating system's answer.
+        error: io::Error,
+    },
+}
+
+/// A started collector. Dropping it stops the servers without waiting; prefer
+/// [`RunningCollector::shutdown`], which also stores every accepted span.
+#[derive(Debug)]
+pub struct RunningCollector {
+    otlp_grpc_addr: SocketAddr,
+    http_addr: SocketAddr,
+    store: Arc<TraceStore>,
+    stop_servers: watch::Sender<bool>,
+    stop_drain: oneshot::Sender<()>,
+    grpc: JoinHandle<Result<(), tonic::transport::Error>>,
+    http: JoinHandle<io::Result<()>>,
+    drain: JoinHandle<()>,
+}
+
+/// Binds every listener, then spawns the servers and the pipeline drain.
+pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartError> {
+    config.validate()?;
+    let (grpc_listener, otlp_grpc_addr) = bind("OTLP/gRPC", config.otlp_grpc).await?;
+    let (http_listener, http_addr) = bind("HTTP", config.http).await?;
+
+    let store = Arc::new(TraceStore::new(config.store));
+    let (pipeline, drain) = Pipeline::bounded(config.pipeline_capacity);
+    let (stop_drain, drain_stopped) = oneshot::channel::<()>();
+    let drain = tokio::spawn(drain.run(Arc::clone(&store), async {
+        // A dropped sender means the handle is gone: stop as well.
+        let _ = drain_stopped.await;
+    }));
+
+    let (stop_servers, stop_rx) = watch::channel(false);
+    let grpc_service = OtlpGrpcReceiver::new(pipeline).into_server(config.max_request_bytes);
+    let grpc = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(grpc_service)
+            .serve_with_incoming_shutdown(
+                TcpListenerStream::new(grpc_listener),
+                stopped(stop_rx.clone()),
+            ),
+    );
+    let router = query::router(Arc::clone(&store));
+    let http = tokio::spawn(async move {
+        axum::serve(http_listener, router)
+            .with_graceful_shutdown(stopped(stop_rx))
+            .await
+    });
+    tracing::info!(%otlp_grpc_addr, %http_addr, "collector started");
+
+    Ok(RunningCollector {
+        otlp_grpc_addr,
+        http_addr,
+        store,
+        stop_servers,
+        stop_drain,
+        grpc,
+        http,
+        drain,
+    })
+}
+
+impl RunningCollector {
+    /// The bound OTLP/gRPC address (the real port when configured with port 0).
+    pub fn otlp_grpc_addr(&self) -> SocketAddr {
+        self.otlp_grpc_addr
+    }
+
+    /// The bound HTTP address (the real port when configured with port 0).
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// The trace store, for in-process readers.
+    pub fn store(&self) -> Arc<TraceStore> {
+        Arc::clone(&self.store)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, stores every accepted span and
+    /// waits for all tasks.
+    pub async fn shutdown(self) {
+        // Receivers are gone only once both servers have returned, so no span can be
+        // accepted after the drain stops.
+        let _ = self.stop_servers.send(true);
+        match self.grpc.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "OTLP/gRPC server ended with an error"),
+            Err(error) => tracing::warn!(%error, "OTLP/gRPC server task failed"),
+        }
+        match self.http.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::warn!(%error, "HTTP server ended with an error"),
+            Err(error) => tracing::warn!(%error, "HTTP server task failed"),
+        }
+        let _ = self.stop_drain.send(());
+        if let Err(error) = self.drain.await {
+            tracing::warn!(%error, "pipeline drain task failed");
+        }
+        tracing::info!("collector stopped");
+    }
+}
+
+async fn bind(
+    listener: &'static str,
+    addr: SocketAddr,
+) -> Result<(TcpListener, SocketAddr), StartError> {
+    let bind_error = |error| StartError::Bind {
+        listener,
+        addr,
+        error,
+    };
+    let socket = TcpListener::bind(addr).await.map_err(bind_error)?;
+    let local = socket.local_addr().map_err(bind_error)?;
+    Ok((socket, local))
+}
+
+/// Completes when `stop` turns true or its sender is dropped.
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,81 @@
+//! Builders shared by the crate's tests.
+
+use std::sync::Arc;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+use crate::store::{SpanStatus, StoredSpan};
+
+/// A key/value attribute.
+pub fn kv(key: &str, value: Value) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..Default::default()
+    }
+}
+
+/// A string attribute.
+pub fn kv_str(key: &str, value: &str) -> KeyValue {
+    kv(key, Value::StringValue(value.to_owned()))
+}
+
+/// A stored span with the given ids, starting `span` µs after a fixed instant, lasting 1.5 ms.
+pub fn stored(
+    trace: u128,
+    span: u64,
+    parent: Option<u64>,
+    service: &str,
+    name: &str,
+) -> StoredSpan {
+    let start = 1_700_000_000_000_000_000 + span * 1_000;
+    StoredSpan {
+        trace_id: trace.to_be_bytes(),
+        span_id: span.to_be_bytes(),
+        parent_span_id: parent.map(u64::to_be_bytes),
+        name: name.to_owned(),
+        kind: SpanKind::Internal,
+        start_unix_nano: start,
+        end_unix_nano: start + 1_500_000,
+        service: Arc::from(service),
+        resource: Arc::from(vec![kv_str("service.name", service)]),
+        attributes: Vec::new(),
+        status: SpanStatus::default(),
+        events: Vec::new(),
+    }
+}
+
+/// An OTLP span with raw (possibly malformed) ids.
+pub fn otlp_span(trace_id: &[u8], span_id: &[u8], parent: &[u8], name: &str) -> Span {
+    Span {
+        trace_id: trace_id.to_vec(),
+        span_id: span_id.to_vec(),
+        parent_span_id: parent.to_vec(),
+        name: name.to_owned(),
+        kind: SpanKind::Server as i32,
+        start_time_unix_nano: 1_700_000_000_000_000_000,
+        end_time_unix_nano: 1_700_000_000_002_000_000,
+        ..Default::default()
+    }
+}
+
+/// An export request holding `spans` from one resource of `service`.
+pub fn request(service: &str, spans: Vec<Span>) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![kv_str("service.name", service)],
+                ..Default::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+}

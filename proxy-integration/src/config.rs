@@ -1,0 +1,148 @@
+//! Sidecar configuration: plain data, validated once by [`SidecarConfig::validate`].
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use sampler::Format;
+
+/// Everything a sidecar needs to start.
+#[derive(Debug, Clone)]
+pub struct SidecarConfig {
+    /// `service.name` of the workload.
+    pub service: String,
+    /// Where the workload listens (inbound requests are forwarded here).
+    pub app: SocketAddr,
+    /// Inbound listener (Istio: 15006).
+    pub inbound: SocketAddr,
+    /// Outbound listener (Istio: 15001).
+    pub outbound: SocketAddr,
+    /// Admin listener, loopback only (Istio: 15000).
+    pub admin: SocketAddr,
+    /// Readiness listener (Istio: 15021).
+    pub health: SocketAddr,
+    /// The collector's OTLP/gRPC endpoint: `grpc://` or `http://` (plaintext).
+    pub collector: String,
+    /// Head-sampling probability for traces this sidecar starts.
+    pub sampling_probability: f64,
+    /// Formats injected into forwarded requests.
+    pub propagation: Vec<Format>,
+    /// Span export tuning.
+    pub export: ExportConfig,
+}
+
+/// How spans leave the sidecar.
+#[derive(Debug, Clone)]
+pub struct ExportConfig {
+    /// Finished spans waiting for export; when full, new spans are dropped and counted.
+    pub queue_capacity: usize,
+    /// Spans per OTLP request.
+    pub max_batch: usize,
+    /// Longest a finished span waits before its batch is sent.
+    pub flush_interval: Duration,
+    /// Deadline of one export call.
+    pub timeout: Duration,
+}
+
+impl Default for ExportConfig {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 8192,
+            max_batch: 512,
+            flush_interval: Duration::from_millis(200),
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl SidecarConfig {
+    /// Istio's port numbers around a workload at `app`.
+    pub fn new(service: impl Into<String>, app: SocketAddr) -> Self {
+        Self {
+            service: service.into(),
+            app,
+            inbound: SocketAddr::from(([0, 0, 0, 0], 15006)),
+            outbound: SocketAddr::from(([127, 0, 0, 1], 15001)),
+            admin: SocketAddr::from(([127, 0, 0, 1], 15000)),
+            health: SocketAddr::from(([0, 0, 0, 0], 15021)),
+            collector: "grpc://127.0.0.1:4317".into(),
+            sampling_probability: 1.0,
+            propagation: vec![Format::W3c, Format::B3Multi],
+            export: ExportConfig::default(),
+        }
+    }
+
+    /// Checks the values that can be wrong; returns the collector endpoint as tonic wants it.
+    pub fn validate(&self) -> Result<String, ConfigError> {
+        if self.service.is_empty() {
+            return Err(ConfigError::EmptyService);
+        }
+        if !(0.0..=1.0).contains(&self.sampling_probability) {
+            return Err(ConfigError::Probability(self.sampling_probability));
+        }
+        if !self.admin.ip().is_loopback() {
+            return Err(ConfigError::AdminNotLoopback(self.admin));
+        }
+        collector_endpoint(&self.collector)
+    }
+}
+
+/// Maps `grpc://` and `http://` to the plaintext URI tonic dials.
+fn collector_endpoint(url: &str) -> Result<String, ConfigError> {
+    if let Some(rest) = url
+        .strip_prefix("grpc://")
+        .or_else(|| url.strip_prefix("http://"))
+    {
+        if rest.is_empty() {
+            return Err(ConfigError::Collector(url.to_owned()));
+        }
+        return Ok(format!("http://{rest}"));
+    }
+    if url.starts_with("https://") {
+        return Err(ConfigError::CollectorTls(url.to_owned()));
+    }
+    Err(ConfigError::Collector(url.to_owned()))
+}
+
+/// A configuration value that cannot work.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    /// `--service` was empty.
+    #[error("--service must not be empty")]
+    EmptyService,
+    /// The probability is outside `[0, 1]`.
+    #[error("--sampling-probability must be within 0..=1, got {0}")]
+    Probability(f64),
+    /// The admin listener would be reachable from outside the pod.
+    #[error("--admin must be a loopback address, got {0}")]
+    AdminNotLoopback(SocketAddr),
+    /// The collector URL has no usable scheme or host.
+    #[error("--collector {0:?}: expected grpc://HOST:PORT or http://HOST:PORT")]
+    Collector(String),
+    /// TLS to the collector is not built yet.
+    #[error("--collector {0:?}: TLS (https://) to the collector is not supported yet")]
+    CollectorTls(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation() {
+        let mut c = SidecarConfig::new("svc", SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(c.validate(), Ok("http://127.0.0.1:4317".into()));
+        c.collector = "http://collector:4317".into();
+        assert_eq!(c.validate(), Ok("http://collector:4317".into()));
+        c.collector = "collector:4317".into();
+        assert!(matches!(c.validate(), Err(ConfigError::Collector(_))));
+        c.collector = "grpc://c:1".into();
+        c.sampling_probability = 2.0;
+        assert_eq!(c.validate(), Err(ConfigError::Probability(2.0)));
+        c.sampling_probability = 1.0;
+        c.admin = SocketAddr::from(([0, 0, 0, 0], 15000));
+        assert!(matches!(
+            c.validate(),
+            Err(ConfigError::AdminNotLoopback(_))
+        ));
+    }
+}

@@ -1,0 +1,19 @@
+//! The meshtrace sidecar: an HTTP proxy in front of one workload that propagates trace
+//! context, makes the head-sampling decision, records one span per request and streams the
+//! spans to a collector over OTLP/gRPC, never failing or delaying a request because of tracing.
+//!
+//! Flow of a request: `listener` accepts -> `proxy::{inbound,outbound}` picks the destination ->
+//! `trace` extracts, samples, injects and records -> `proxy::forward` sends it on ->
+//! `export` ships the finished span off the request path.
+
+pub mod admin;
+pub mod config;
+pub mod export;
+pub mod listener;
+pub mod proxy;
+pub mod sidecar;
+pub mod stats;
+pub mod trace;
+
+pub use config::{ConfigError, SidecarConfig};
+pub use sidecar::{RunningSidecar, StartError, start};

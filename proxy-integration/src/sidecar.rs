@@ -1,0 +1,181 @@
+//! Assembles a sidecar from its config: binds every listener first (so a bad address fails
+//! before anything runs), then starts the exporter and the accept loops.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use opentelemetry_proto::tonic::common::v1::any_value::Value;
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use sampler::head::Probabilistic;
+use sampler::{HeadSampler, Propagation};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tonic::transport::Endpoint;
+
+use crate::admin;
+use crate::config::{ConfigError, SidecarConfig};
+use crate::export::{ExporterHandle, spawn_exporter};
+use crate::listener::serve;
+use crate::proxy::{Destination, Forwarder, upstream_client};
+use crate::stats::Stats;
+use crate::trace::{Direction, Tracer, kv};
+
+/// Environment variables (Kubernetes downward API) copied onto the span resource.
+const RESOURCE_ENV: &[(&str, &str)] = &[
+    ("POD_NAME", "k8s.pod.name"),
+    ("POD_NAMESPACE", "k8s.namespace.name"),
+    ("NODE_NAME", "k8s.node.name"),
+];
+
+/// Why a sidecar could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A listener could not bind.
+    #[error("cannot listen on {addr} ({name}): {source}")]
+    Bind {
+        /// Which listener.
+        name: &'static str,
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// A started sidecar.
+#[derive(Debug)]
+pub struct RunningSidecar {
+    /// Bound inbound address.
+    pub inbound: SocketAddr,
+    /// Bound outbound address.
+    pub outbound: SocketAddr,
+    /// Bound admin address.
+    pub admin: SocketAddr,
+    /// Bound readiness address.
+    pub health: SocketAddr,
+    stats: Arc<Stats>,
+    stop: watch::Sender<bool>,
+    listeners: Vec<JoinHandle<()>>,
+    exporter: ExporterHandle,
+}
+
+async fn bind(
+    name: &'static str,
+    addr: SocketAddr,
+) -> Result<(TcpListener, SocketAddr), StartError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { name, addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { name, addr, source })?;
+    Ok((listener, local))
+}
+
+fn resource(service: &str) -> Resource {
+    let string = |key: &str, value: String| kv(key, Value::StringValue(value));
+    let mut attributes = vec![string("service.name", service.to_owned())];
+    attributes.extend(
+        RESOURCE_ENV
+            .iter()
+            .filter_map(|(env, key)| std::env::var(env).ok().map(|v| string(key, v))),
+    );
+    Resource {
+        attributes,
+        ..Resource::default()
+    }
+}
+
+/// Starts a sidecar; returns once every listener is bound.
+pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> {
+    let endpoint = config.validate()?;
+    let endpoint = Endpoint::from_shared(endpoint)
+        .map_err(|_| ConfigError::Collector(config.collector.clone()))?;
+    let root = Probabilistic::new(config.sampling_probability)
+        .map_err(|e| ConfigError::Probability(e.0))?;
+    let app = Destination::fixed(config.app)
+        .map_err(|_| ConfigError::Collector(config.app.to_string()))?;
+
+    let (inbound, inbound_addr) = bind("inbound", config.inbound).await?;
+    let (outbound, outbound_addr) = bind("outbound", config.outbound).await?;
+    let (admin_listener, admin_addr) = bind("admin", config.admin).await?;
+    let (health, health_addr) = bind("health", config.health).await?;
+
+    let stats = Arc::new(Stats::default());
+    let (sink, exporter) = spawn_exporter(
+        endpoint,
+        resource(&config.service),
+        config.export.clone(),
+        stats.clone(),
+    );
+    let tracer = Arc::new(Tracer::new(
+        Propagation::new(config.propagation.clone()),
+        HeadSampler::parent_based(root),
+        sink,
+        stats.clone(),
+    ));
+    let client = upstream_client();
+    let forwarder = |direction, destination| {
+        Arc::new(Forwarder::new(
+            direction,
+            destination,
+            client.clone(),
+            tracer.clone(),
+            stats.clone(),
+        ))
+    };
+    let inbound_fwd = forwarder(Direction::Inbound, app);
+    let outbound_fwd = forwarder(Direction::Outbound, Destination::FromRequest);
+
+    let (stop, shutdown) = watch::channel(false);
+    let admin_stats = stats.clone();
+    let listeners = vec![
+        tokio::spawn(serve(inbound, shutdown.clone(), move |peer, req| {
+            let fwd = inbound_fwd.clone();
+            async move { fwd.handle(peer, req).await }
+        })),
+        tokio::spawn(serve(outbound, shutdown.clone(), move |peer, req| {
+            let fwd = outbound_fwd.clone();
+            async move { fwd.handle(peer, req).await }
+        })),
+        tokio::spawn(serve(admin_listener, shutdown.clone(), move |_, req| {
+            let response = admin::admin(&req, &admin_stats);
+            async move { response }
+        })),
+        tokio::spawn(serve(health, shutdown, |_, req| {
+            let response = admin::health(&req);
+            async move { response }
+        })),
+    ];
+    tracing::info!(service = %config.service, %inbound_addr, %outbound_addr, app = %config.app, "sidecar started");
+    Ok(RunningSidecar {
+        inbound: inbound_addr,
+        outbound: outbound_addr,
+        admin: admin_addr,
+        health: health_addr,
+        stats,
+        stop,
+        listeners,
+        exporter,
+    })
+}
+
+impl RunningSidecar {
+    /// The sidecar's counters.
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
+    /// Stops accepting, then sends every span recorded so far.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        for listener in self.listeners {
+            let _ = listener.await;
+        }
+        self.exporter.flush_and_stop().await;
+    }
+}

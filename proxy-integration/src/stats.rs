@@ -1,0 +1,57 @@
+//! The sidecar's own counters: lock-free, bumped on the request path, read by the admin API.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Names and values of every counter, in one place.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Requests proxied, both directions.
+    pub requests: AtomicU64,
+    /// Requests whose upstream could not be reached.
+    pub upstream_errors: AtomicU64,
+    /// Trace headers present but invalid (ignored).
+    pub invalid_trace_headers: AtomicU64,
+    /// Spans recorded (sampled).
+    pub spans_recorded: AtomicU64,
+    /// Spans dropped because the export queue was full.
+    pub spans_dropped_queue_full: AtomicU64,
+    /// Spans the collector accepted.
+    pub spans_exported: AtomicU64,
+    /// Spans lost because an export call failed.
+    pub spans_export_failed: AtomicU64,
+}
+
+impl Stats {
+    /// Adds one to `counter`.
+    pub fn incr(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds `n` to `counter`.
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Every counter with its name, Envoy `/stats` style.
+    pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
+        let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        vec![
+            ("meshtrace.requests", read(&self.requests)),
+            ("meshtrace.upstream_errors", read(&self.upstream_errors)),
+            (
+                "meshtrace.invalid_trace_headers",
+                read(&self.invalid_trace_headers),
+            ),
+            ("meshtrace.spans_recorded", read(&self.spans_recorded)),
+            (
+                "meshtrace.spans_dropped_queue_full",
+                read(&self.spans_dropped_queue_full),
+            ),
+            ("meshtrace.spans_exported", read(&self.spans_exported)),
+            (
+                "meshtrace.spans_export_failed",
+                read(&self.spans_export_failed),
+            ),
+        ]
+    }
+}
