@@ -26,6 +26,8 @@ pub struct SidecarConfig {
     pub sampling_probability: f64,
     /// Formats injected into forwarded requests.
     pub propagation: Vec<Format>,
+    /// Extra resource attributes on every span (e.g. `service.version`).
+    pub resource: Vec<(String, String)>,
     /// Span export tuning.
     pub export: ExportConfig,
 }
@@ -67,6 +69,7 @@ impl SidecarConfig {
             collector: "grpc://127.0.0.1:4317".into(),
             sampling_probability: 1.0,
             propagation: vec![Format::W3c, Format::B3Multi],
+            resource: Vec::new(),
             export: ExportConfig::default(),
         }
     }

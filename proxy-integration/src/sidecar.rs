@@ -76,7 +76,7 @@ async fn bind(
     Ok((listener, local))
 }
 
-fn resource(service: &str) -> Resource {
+fn resource(service: &str, extra: &[(String, String)]) -> Resource {
     let string = |key: &str, value: String| kv(key, Value::StringValue(value));
     let mut attributes = vec![string("service.name", service.to_owned())];
     attributes.extend(
@@ -84,6 +84,7 @@ fn resource(service: &str) -> Resource {
             .iter()
             .filter_map(|(env, key)| std::env::var(env).ok().map(|v| string(key, v))),
     );
+    attributes.extend(extra.iter().map(|(k, v)| string(k, v.clone())));
     Resource {
         attributes,
         ..Resource::default()
@@ -108,7 +109,7 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
     let stats = Arc::new(Stats::default());
     let (sink, exporter) = spawn_exporter(
         endpoint,
-        resource(&config.service),
+        resource(&config.service, &config.resource),
         config.export.clone(),
         stats.clone(),
     );

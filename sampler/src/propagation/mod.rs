@@ -10,6 +10,21 @@ use http::HeaderMap;
 
 use crate::SpanContext;
 
+/// Headers an application must copy from the request it serves onto the requests it makes, so
+/// that the sidecar can join them into one trace (the list Istio documents, plus ours).
+pub const APP_PROPAGATED_HEADERS: &[&str] = &[
+    "traceparent",
+    "tracestate",
+    "x-b3-traceid",
+    "x-b3-spanid",
+    "x-b3-parentspanid",
+    "x-b3-sampled",
+    "x-b3-flags",
+    "b3",
+    "uber-trace-id",
+    "x-request-id",
+];
+
 /// A header format meshtrace reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {

@@ -1,0 +1,103 @@
+//! Command-line interface: every command of the SPEC, with its flags. Flags map one-to-one
+//! onto the components' config types in `commands`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Tracing and sampling pipeline for service meshes.
+#[derive(Debug, Parser)]
+#[command(name = "meshtrace", version, about, propagate_version = true)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands of `meshtrace`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a collector, a Bookinfo-like mesh with sidecars, and load; print where to look.
+    Demo(DemoArgs),
+    /// Run the collector: OTLP receiver, trace store, Jaeger query API.
+    Collector(CollectorArgs),
+    /// Run the sidecar proxy for one workload.
+    Sidecar(SidecarArgs),
+    /// Read and change sampling at runtime through a collector's API (not built yet).
+    Sampling(NotBuiltArgs),
+    /// Add the meshtrace init container and sidecar to Kubernetes YAML (not built yet).
+    Inject(NotBuiltArgs),
+    /// Install the REDIRECT rules for transparent mode (not built yet).
+    Iptables(NotBuiltArgs),
+    /// Print tracing config for an existing Envoy or Istio mesh (not built yet).
+    Config(NotBuiltArgs),
+}
+
+/// Arguments of a command that is not built yet: accepted and reported.
+#[derive(Debug, Args)]
+pub struct NotBuiltArgs {
+    /// Arguments of the future command.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
+    pub args: Vec<String>,
+}
+
+/// `meshtrace demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Stop after this long and print a summary (e.g. `30s`, `2m`); runs until Ctrl-C if absent.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub duration: Option<Duration>,
+    /// Requests per second sent to productpage.
+    #[arg(long, default_value_t = 50)]
+    pub rps: u32,
+    /// Address of the query API / UI.
+    #[arg(long, default_value = "127.0.0.1:16686")]
+    pub http: SocketAddr,
+}
+
+/// `meshtrace collector`.
+#[derive(Debug, Args)]
+pub struct CollectorArgs {
+    /// OTLP/gRPC listener.
+    #[arg(long, default_value = "0.0.0.0:4317")]
+    pub otlp_grpc: SocketAddr,
+    /// HTTP listener: Jaeger query API, health.
+    #[arg(long, default_value = "0.0.0.0:16686")]
+    pub http: SocketAddr,
+    /// Most traces the embedded store keeps (oldest evicted first).
+    #[arg(long, default_value_t = collector::config::DEFAULT_MAX_TRACES)]
+    pub store_max_traces: usize,
+}
+
+/// `meshtrace sidecar`.
+#[derive(Debug, Args)]
+pub struct SidecarArgs {
+    /// `service.name` of the workload.
+    #[arg(long)]
+    pub service: String,
+    /// Where the workload listens (HOST:PORT).
+    #[arg(long)]
+    pub app: SocketAddr,
+    /// Inbound listener.
+    #[arg(long, default_value = "0.0.0.0:15006")]
+    pub inbound: SocketAddr,
+    /// Outbound listener.
+    #[arg(long, default_value = "127.0.0.1:15001")]
+    pub outbound: SocketAddr,
+    /// Admin listener (loopback only).
+    #[arg(long, default_value = "127.0.0.1:15000")]
+    pub admin: SocketAddr,
+    /// Readiness listener.
+    #[arg(long, default_value = "0.0.0.0:15021")]
+    pub health: SocketAddr,
+    /// The collector's OTLP/gRPC address (`grpc://` or `http://` = plaintext).
+    #[arg(long, default_value = "grpc://127.0.0.1:4317")]
+    pub collector: String,
+    /// Probability of sampling a trace this sidecar starts.
+    #[arg(long, default_value_t = 1.0)]
+    pub sampling_probability: f64,
+    /// Formats injected into forwarded requests, comma-separated (`w3c`, `b3multi`).
+    #[arg(long, value_delimiter = ',', default_value = "w3c,b3multi")]
+    pub propagation: Vec<sampler::Format>,
+}

@@ -1,0 +1,29 @@
+//! `meshtrace sidecar`.
+
+use proxy_integration::SidecarConfig;
+
+use super::{CommandError, shutdown_signal};
+use crate::cli::SidecarArgs;
+use crate::listening::announce;
+
+/// Starts the sidecar and runs until a shutdown signal.
+pub async fn run(args: SidecarArgs) -> Result<(), CommandError> {
+    let config = SidecarConfig {
+        inbound: args.inbound,
+        outbound: args.outbound,
+        admin: args.admin,
+        health: args.health,
+        collector: args.collector,
+        sampling_probability: args.sampling_probability,
+        propagation: args.propagation,
+        ..SidecarConfig::new(args.service, args.app)
+    };
+    let running = proxy_integration::start(config).await?;
+    announce("sidecar", "inbound", running.inbound);
+    announce("sidecar", "outbound", running.outbound);
+    announce("sidecar", "admin", running.admin);
+    announce("sidecar", "health", running.health);
+    let waited = shutdown_signal().await;
+    running.shutdown().await;
+    waited
+}

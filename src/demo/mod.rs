@@ -1,0 +1,84 @@
+//! `meshtrace demo`: the whole pipeline on one machine. A collector, the Bookinfo-like
+//! workloads each behind its own sidecar (real sockets, real OTLP), and a load generator;
+//! progress while it runs and a summary at the end.
+
+mod apps;
+mod load;
+mod mesh;
+mod summary;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use collector::CollectorConfig;
+use tokio::sync::watch;
+
+use crate::cli::DemoArgs;
+use crate::commands::shutdown_signal;
+use load::LoadStats;
+
+/// How often the progress line is printed.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// Why the demo could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The collector could not start (usually: the `--http` port is taken).
+    #[error("{0}")]
+    Collector(#[from] collector::StartError),
+    /// A sidecar could not start.
+    #[error("{0}")]
+    Sidecar(#[from] proxy_integration::StartError),
+    /// A workload could not listen.
+    #[error("cannot start the {0} workload: {1}")]
+    App(&'static str, std::io::Error),
+}
+
+/// Runs the demo until `--duration` passes or Ctrl-C, then prints the summary.
+pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let collector = collector::start(CollectorConfig {
+        otlp_grpc: loopback,
+        http: args.http,
+        ..CollectorConfig::default()
+    })
+    .await?;
+    let store = collector.store();
+    let mesh = mesh::Mesh::start(collector.otlp_grpc_addr()).await?;
+    let http = collector.http_addr();
+    summary::print_banner(
+        http,
+        collector.otlp_grpc_addr(),
+        mesh.entry,
+        args.rps,
+        args.duration,
+    );
+
+    let stats = Arc::new(LoadStats::default());
+    let (stop, stopped) = watch::channel(false);
+    let load = tokio::spawn(load::run(mesh.entry, args.rps, stats.clone(), stopped));
+    let started = Instant::now();
+    let mut progress =
+        tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
+    let deadline = async {
+        match args.duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(deadline);
+    loop {
+        tokio::select! {
+            _ = &mut deadline => break,
+            _ = shutdown_signal() => break,
+            _ = progress.tick() => summary::print_progress(started.elapsed(), &stats, &store.stats()),
+        }
+    }
+
+    let _ = stop.send(true);
+    let _ = load.await;
+    mesh.shutdown().await;
+    collector.shutdown().await;
+    summary::print_summary(started.elapsed(), &stats, &store.stats(), http);
+    Ok(())
+}

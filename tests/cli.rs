@@ -1,0 +1,103 @@
+//! The CLI's surface: help lists every command of the SPEC, unbuilt commands say so and
+//! exit 2, bad input gets one clear line and a non-zero exit.
+
+// Test code: a failed unwrap is the test failing, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Command;
+
+fn meshtrace(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_meshtrace"))
+        .args(args)
+        .output()
+        .expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_lists_every_command() {
+    let (code, stdout, _) = meshtrace(&["--help"]);
+    assert_eq!(code, 0);
+    for command in [
+        "demo",
+        "collector",
+        "sidecar",
+        "sampling",
+        "inject",
+        "iptables",
+        "config",
+    ] {
+        assert!(
+            stdout.contains(&format!("  {command} ")),
+            "{command} missing from:\n{stdout}"
+        );
+    }
+    for command in ["demo", "collector", "sidecar"] {
+        let (code, stdout, _) = meshtrace(&[command, "--help"]);
+        assert_eq!(code, 0, "{command} --help");
+        assert!(stdout.contains("Usage: meshtrace"), "{stdout}");
+    }
+}
+
+#[test]
+fn unbuilt_commands_say_so_and_exit_2() {
+    for command in ["sampling", "inject", "iptables", "config"] {
+        let (code, stdout, stderr) = meshtrace(&[command, "-f", "x"]);
+        assert_eq!(code, 2, "{command}");
+        assert!(stdout.is_empty());
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("not built yet"), "{stderr}");
+    }
+}
+
+#[test]
+fn bad_input_is_one_clear_line() {
+    let (code, _, stderr) = meshtrace(&[
+        "sidecar",
+        "--service",
+        "a",
+        "--app",
+        "127.0.0.1:1",
+        "--sampling-probability",
+        "3",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("--sampling-probability must be within 0..=1, got 3"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let (code, _, stderr) = meshtrace(&["sidecar", "--service", "a", "--app", "not-an-addr"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--app"), "{stderr}");
+
+    let (code, _, stderr) = meshtrace(&[
+        "sidecar",
+        "--service",
+        "a",
+        "--app",
+        "127.0.0.1:1",
+        "--propagation",
+        "zipkin",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown propagation format"), "{stderr}");
+}
+
+#[test]
+fn a_taken_port_names_the_listener() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, _, stderr) =
+        meshtrace(&["collector", "--otlp-grpc", "127.0.0.1:0", "--http", &addr]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&format!("cannot listen for HTTP on {addr}")),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,105 @@
+//! Helpers for end-to-end tests: start the real `meshtrace` binary, learn its bound ports from
+//! its `... listening on ADDR` lines, and talk HTTP to it.
+#![allow(dead_code)] // each test binary uses a different subset of these helpers
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+/// A running `meshtrace` process, killed when dropped.
+pub struct Process {
+    child: Child,
+    /// Listener name -> bound address, from the process's stdout.
+    pub addrs: HashMap<String, SocketAddr>,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `meshtrace ARGS` and waits (at most 30 s) until it has announced `expect` listeners.
+pub fn start(args: &[&str], expect: usize) -> Process {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_meshtrace"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn meshtrace");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut addrs = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while addrs.len() < expect {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("{args:?} announced only {addrs:?}"));
+        // "<component> <listener> listening on <addr>"
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let [_, name, "listening", "on", addr] = words[..] {
+            addrs.insert(name.to_owned(), addr.parse().expect("address"));
+        }
+    }
+    Process { child, addrs }
+}
+
+/// GET `url` with extra headers; returns status, headers and body.
+pub async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, http::HeaderMap, String) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let mut request = http::Request::get(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = client
+        .request(request.body(Empty::new()).unwrap())
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    (status, headers, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Polls `url` every 100 ms (at most `timeout`) until `ready` accepts the JSON answer.
+pub async fn poll_json(
+    url: &str,
+    timeout: Duration,
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let (_, _, body) = get(url, &[]).await;
+        let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        if ready(&json) {
+            return json;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out polling {url}: last answer {json}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
