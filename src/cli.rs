@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+mod mesh;
+
+pub use mesh::{ConfigArgs, ConfigTarget, InjectArgs, IptablesArgs};
+
 /// Tracing and sampling pipeline for service meshes.
 #[derive(Debug, Parser)]
 #[command(name = "meshtrace", version, about, propagate_version = true)]
@@ -26,12 +30,12 @@ pub enum Command {
     Sidecar(SidecarArgs),
     /// Read and change sampling at runtime through a collector's API (not built yet).
     Sampling(NotBuiltArgs),
-    /// Add the meshtrace init container and sidecar to Kubernetes YAML (not built yet).
-    Inject(NotBuiltArgs),
-    /// Install the REDIRECT rules for transparent mode (not built yet).
-    Iptables(NotBuiltArgs),
-    /// Print tracing config for an existing Envoy or Istio mesh (not built yet).
-    Config(NotBuiltArgs),
+    /// Add the meshtrace init container and sidecar to Kubernetes YAML (like `istioctl kube-inject`).
+    Inject(InjectArgs),
+    /// Install the REDIRECT rules for transparent mode (like `istio-iptables`).
+    Iptables(IptablesArgs),
+    /// Print tracing config that points an existing Envoy or Istio mesh at the collector.
+    Config(ConfigArgs),
 }
 
 /// Arguments of a command that is not built yet: accepted and reported.
@@ -62,6 +66,12 @@ pub struct CollectorArgs {
     /// OTLP/gRPC listener.
     #[arg(long, default_value = "0.0.0.0:4317")]
     pub otlp_grpc: SocketAddr,
+    /// OTLP/HTTP listener (`POST /v1/traces`, protobuf and JSON).
+    #[arg(long, default_value = "0.0.0.0:4318")]
+    pub otlp_http: SocketAddr,
+    /// Zipkin listener (`POST /api/v2/spans`, v2 JSON and protobuf).
+    #[arg(long, default_value = "0.0.0.0:9411")]
+    pub zipkin: SocketAddr,
     /// HTTP listener: Jaeger query API, health.
     #[arg(long, default_value = "0.0.0.0:16686")]
     pub http: SocketAddr,
@@ -91,6 +101,9 @@ pub struct SidecarArgs {
     /// Readiness listener.
     #[arg(long, default_value = "0.0.0.0:15021")]
     pub health: SocketAddr,
+    /// Prometheus listener (`GET /stats/prometheus`).
+    #[arg(long, default_value = "0.0.0.0:15090")]
+    pub metrics: SocketAddr,
     /// The collector's OTLP/gRPC address (`grpc://` or `http://` = plaintext).
     #[arg(long, default_value = "grpc://127.0.0.1:4317")]
     pub collector: String,

@@ -104,8 +104,13 @@ fn sidecar_args<'a>(service: &'a str, app: &'a str, collector: &'a str) -> Vec<&
         "127.0.0.1:0",
         "--health",
         "127.0.0.1:0",
+        "--metrics",
+        "127.0.0.1:0",
     ]
 }
+
+/// Listeners a sidecar announces: inbound, outbound, admin, health, metrics.
+const SIDECAR_LISTENERS: usize = 5;
 
 fn tag<'a>(span: &'a Value, key: &str) -> Option<&'a Value> {
     span["tags"]
@@ -122,19 +127,23 @@ async fn two_hops_make_one_trace_with_correct_parents() {
             "collector",
             "--otlp-grpc",
             "127.0.0.1:0",
+            "--otlp-http",
+            "127.0.0.1:0",
+            "--zipkin",
+            "127.0.0.1:0",
             "--http",
             "127.0.0.1:0",
         ],
-        2,
+        4,
     );
     let otlp = format!("grpc://{}", collector.addrs["otlp-grpc"]);
     let query = format!("http://{}", collector.addrs["http"]);
 
     let b = app_b().await.to_string();
-    let sidecar_b = support::start(&sidecar_args("svc-b", &b, &otlp), 4);
+    let sidecar_b = support::start(&sidecar_args("svc-b", &b, &otlp), SIDECAR_LISTENERS);
     let routes = Arc::new(OnceLock::new());
     let a = app_a(routes.clone()).await.to_string();
-    let sidecar_a = support::start(&sidecar_args("svc-a", &a, &otlp), 4);
+    let sidecar_a = support::start(&sidecar_args("svc-a", &a, &otlp), SIDECAR_LISTENERS);
     routes
         .set((sidecar_a.addrs["outbound"], sidecar_b.addrs["inbound"]))
         .unwrap();
@@ -202,6 +211,31 @@ async fn two_hops_make_one_trace_with_correct_parents() {
     // Spans are exported in order per sidecar, so the unsampled request's would be here by now.
     let (status, _, _) = support::get(&format!("{query}/api/traces/{unsampled_trace}"), &[]).await;
     assert_eq!(status, 404);
+
+    // RED metrics count every request, sampled or not.
+    let metrics = format!("http://{}/stats/prometheus", sidecar_a.addrs["metrics"]);
+    let (status, _, text) = support::get(&metrics, &[]).await;
+    assert_eq!(status, 200);
+    for (series, want) in [
+        (
+            r#"meshtrace_sidecar_requests_total{direction="inbound",status_class="2xx"}"#,
+            "2",
+        ),
+        (
+            r#"meshtrace_sidecar_requests_total{direction="outbound",status_class="2xx"}"#,
+            "2",
+        ),
+        (
+            r#"meshtrace_sidecar_request_duration_seconds_count{direction="inbound",status_class="2xx"}"#,
+            "2",
+        ),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(series))
+            .unwrap_or_else(|| panic!("{series} in {text}"));
+        assert_eq!(line.rsplit(' ').next(), Some(want), "{line}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,17 +245,21 @@ async fn a_new_trace_is_sampled_by_the_consistent_rule_and_records_its_sampler()
             "collector",
             "--otlp-grpc",
             "127.0.0.1:0",
+            "--otlp-http",
+            "127.0.0.1:0",
+            "--zipkin",
+            "127.0.0.1:0",
             "--http",
             "127.0.0.1:0",
         ],
-        2,
+        4,
     );
     let otlp = format!("grpc://{}", collector.addrs["otlp-grpc"]);
     let query = format!("http://{}", collector.addrs["http"]);
     let b = app_b().await.to_string();
     let mut args = sidecar_args("svc-b", &b, &otlp);
     args.extend(["--sampling-probability", "0.5"]);
-    let sidecar = support::start(&args, 4);
+    let sidecar = support::start(&args, SIDECAR_LISTENERS);
     let entry = format!("http://{}/b", sidecar.addrs["inbound"]);
 
     // R is the low 56 bits of the trace id (B3 carries no rv); p = 0.5 keeps R >= 2^55.

@@ -11,6 +11,12 @@ use serde::Deserialize;
 /// Default OTLP/gRPC listen address (`0.0.0.0:4317`).
 pub const DEFAULT_OTLP_GRPC_ADDR: SocketAddr =
     SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 4317));
+/// Default OTLP/HTTP listen address (`0.0.0.0:4318`).
+pub const DEFAULT_OTLP_HTTP_ADDR: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 4318));
+/// Default Zipkin listen address (`0.0.0.0:9411`).
+pub const DEFAULT_ZIPKIN_ADDR: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 9411));
 /// Default HTTP listen address for the query API and health endpoints (`0.0.0.0:16686`).
 pub const DEFAULT_HTTP_ADDR: SocketAddr =
     SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 16686));
@@ -29,6 +35,10 @@ pub const DEFAULT_MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 pub struct CollectorConfig {
     /// Listen address of the OTLP/gRPC trace receiver.
     pub otlp_grpc: SocketAddr,
+    /// Listen address of the OTLP/HTTP trace receiver (`POST /v1/traces`).
+    pub otlp_http: SocketAddr,
+    /// Listen address of the Zipkin receiver (`POST /api/v2/spans`, v2 JSON and protobuf).
+    pub zipkin: SocketAddr,
     /// Listen address of the HTTP server: Jaeger query API, `/healthz`, `/readyz`.
     pub http: SocketAddr,
     /// Bounds of the in-memory trace store.
@@ -44,6 +54,8 @@ impl Default for CollectorConfig {
     fn default() -> Self {
         Self {
             otlp_grpc: DEFAULT_OTLP_GRPC_ADDR,
+            otlp_http: DEFAULT_OTLP_HTTP_ADDR,
+            zipkin: DEFAULT_ZIPKIN_ADDR,
             http: DEFAULT_HTTP_ADDR,
             store: StoreConfig::default(),
             pipeline_capacity: DEFAULT_PIPELINE_CAPACITY,
@@ -106,6 +118,8 @@ mod tests {
     fn defaults_match_the_spec() {
         let config = CollectorConfig::default();
         assert_eq!(config.otlp_grpc.to_string(), "0.0.0.0:4317");
+        assert_eq!(config.otlp_http.to_string(), "0.0.0.0:4318");
+        assert_eq!(config.zipkin.to_string(), "0.0.0.0:9411");
         assert_eq!(config.http.to_string(), "0.0.0.0:16686");
         assert_eq!(config.store.max_traces, 10_000);
         assert_eq!(config.store.max_spans_per_trace, 1_000);

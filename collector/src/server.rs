@@ -1,5 +1,6 @@
 //! Starting and stopping a whole collector: bind the listeners, spawn the OTLP/gRPC server,
-//! the HTTP server and the pipeline drain, and shut them down in order.
+//! the HTTP servers (OTLP/HTTP, Zipkin, query API) and the pipeline drain, and shut them down
+//! in order.
 
 use std::io;
 use std::net::SocketAddr;
@@ -10,10 +11,12 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_stream::wrappers::TcpListenerStream;
 
+use axum::Router;
+
 use crate::config::{CollectorConfig, ConfigError};
-use crate::pipeline::Pipeline;
+use crate::pipeline::{IngestCounters, Pipeline};
 use crate::query;
-use crate::receiver::OtlpGrpcReceiver;
+use crate::receiver::{OtlpGrpcReceiver, otlp_http_router, zipkin};
 use crate::store::TraceStore;
 
 /// Why the collector could not start.
@@ -39,12 +42,16 @@ pub enum StartError {
 #[derive(Debug)]
 pub struct RunningCollector {
     otlp_grpc_addr: SocketAddr,
+    otlp_http_addr: SocketAddr,
+    zipkin_addr: SocketAddr,
     http_addr: SocketAddr,
     store: Arc<TraceStore>,
+    counters: Arc<IngestCounters>,
     stop_servers: watch::Sender<bool>,
     stop_drain: oneshot::Sender<()>,
     grpc: JoinHandle<Result<(), tonic::transport::Error>>,
-    http: JoinHandle<io::Result<()>>,
+    /// The axum servers, named for logs.
+    http_servers: Vec<(&'static str, JoinHandle<io::Result<()>>)>,
     drain: JoinHandle<()>,
 }
 
@@ -52,6 +59,8 @@ pub struct RunningCollector {
 pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartError> {
     config.validate()?;
     let (grpc_listener, otlp_grpc_addr) = bind("OTLP/gRPC", config.otlp_grpc).await?;
+    let (otlp_http_listener, otlp_http_addr) = bind("OTLP/HTTP", config.otlp_http).await?;
+    let (zipkin_listener, zipkin_addr) = bind("Zipkin", config.zipkin).await?;
     let (http_listener, http_addr) = bind("HTTP", config.http).await?;
 
     let store = Arc::new(TraceStore::new(config.store));
@@ -63,31 +72,49 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
     }));
 
     let (stop_servers, stop_rx) = watch::channel(false);
-    let grpc_service = OtlpGrpcReceiver::new(pipeline).into_server(config.max_request_bytes);
+    let counters = Arc::clone(pipeline.counters());
+    let limit = config.max_request_bytes;
+    let http_servers = vec![
+        (
+            "OTLP/HTTP",
+            serve(
+                otlp_http_listener,
+                otlp_http_router(pipeline.clone(), limit),
+                &stop_rx,
+            ),
+        ),
+        (
+            "Zipkin",
+            serve(
+                zipkin_listener,
+                zipkin::router(pipeline.clone(), limit),
+                &stop_rx,
+            ),
+        ),
+        (
+            "HTTP",
+            serve(http_listener, query::router(Arc::clone(&store)), &stop_rx),
+        ),
+    ];
+    let grpc_service = OtlpGrpcReceiver::new(pipeline).into_service(limit);
     let grpc = tokio::spawn(
         tonic::transport::Server::builder()
             .add_service(grpc_service)
-            .serve_with_incoming_shutdown(
-                TcpListenerStream::new(grpc_listener),
-                stopped(stop_rx.clone()),
-            ),
+            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc_listener), stopped(stop_rx)),
     );
-    let router = query::router(Arc::clone(&store));
-    let http = tokio::spawn(async move {
-        axum::serve(http_listener, router)
-            .with_graceful_shutdown(stopped(stop_rx))
-            .await
-    });
-    tracing::info!(%otlp_grpc_addr, %http_addr, "collector started");
+    tracing::info!(%otlp_grpc_addr, %otlp_http_addr, %zipkin_addr, %http_addr, "collector started");
 
     Ok(RunningCollector {
         otlp_grpc_addr,
+        otlp_http_addr,
+        zipkin_addr,
         http_addr,
         store,
+        counters,
         stop_servers,
         stop_drain,
         grpc,
-        http,
+        http_servers,
         drain,
     })
 }
@@ -96,6 +123,21 @@ impl RunningCollector {
     /// The bound OTLP/gRPC address (the real port when configured with port 0).
     pub fn otlp_grpc_addr(&self) -> SocketAddr {
         self.otlp_grpc_addr
+    }
+
+    /// The bound OTLP/HTTP address (the real port when configured with port 0).
+    pub fn otlp_http_addr(&self) -> SocketAddr {
+        self.otlp_http_addr
+    }
+
+    /// The bound Zipkin address (the real port when configured with port 0).
+    pub fn zipkin_addr(&self) -> SocketAddr {
+        self.zipkin_addr
+    }
+
+    /// What every receiver accepted and refused so far.
+    pub fn ingest_counters(&self) -> Arc<IngestCounters> {
+        Arc::clone(&self.counters)
     }
 
     /// The bound HTTP address (the real port when configured with port 0).
@@ -111,7 +153,7 @@ impl RunningCollector {
     /// Stops accepting, lets in-flight requests finish, stores every accepted span and
     /// waits for all tasks.
     pub async fn shutdown(self) {
-        // Receivers are gone only once both servers have returned, so no span can be
+        // Receivers are gone only once every server has returned, so no span can be
         // accepted after the drain stops.
         let _ = self.stop_servers.send(true);
         match self.grpc.await {
@@ -119,10 +161,12 @@ impl RunningCollector {
             Ok(Err(error)) => tracing::warn!(%error, "OTLP/gRPC server ended with an error"),
             Err(error) => tracing::warn!(%error, "OTLP/gRPC server task failed"),
         }
-        match self.http.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => tracing::warn!(%error, "HTTP server ended with an error"),
-            Err(error) => tracing::warn!(%error, "HTTP server task failed"),
+        for (name, server) in self.http_servers {
+            match server.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "{name} server ended with an error"),
+                Err(error) => tracing::warn!(%error, "{name} server task failed"),
+            }
         }
         let _ = self.stop_drain.send(());
         if let Err(error) = self.drain.await {
@@ -144,6 +188,20 @@ async fn bind(
     let socket = TcpListener::bind(addr).await.map_err(bind_error)?;
     let local = socket.local_addr().map_err(bind_error)?;
     Ok((socket, local))
+}
+
+/// Spawns an axum server on `listener` that stops gracefully with `stop`.
+fn serve(
+    listener: TcpListener,
+    router: Router,
+    stop: &watch::Receiver<bool>,
+) -> JoinHandle<io::Result<()>> {
+    let stop = stopped(stop.clone());
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(stop)
+            .await
+    })
 }
 
 /// Completes when `stop` turns true or its sender is dropped.

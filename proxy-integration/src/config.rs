@@ -20,6 +20,8 @@ pub struct SidecarConfig {
     pub admin: SocketAddr,
     /// Readiness listener (Istio: 15021).
     pub health: SocketAddr,
+    /// Prometheus listener, `GET /stats/prometheus` (Istio: 15090).
+    pub metrics: SocketAddr,
     /// The collector's OTLP/gRPC endpoint: `grpc://` or `http://` (plaintext).
     pub collector: String,
     /// Head-sampling probability for traces this sidecar starts.
@@ -66,6 +68,7 @@ impl SidecarConfig {
             outbound: SocketAddr::from(([127, 0, 0, 1], 15001)),
             admin: SocketAddr::from(([127, 0, 0, 1], 15000)),
             health: SocketAddr::from(([0, 0, 0, 0], 15021)),
+            metrics: SocketAddr::from(([0, 0, 0, 0], 15090)),
             collector: "grpc://127.0.0.1:4317".into(),
             sampling_probability: 1.0,
             propagation: vec![Format::W3c, Format::B3Multi],

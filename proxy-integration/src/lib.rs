@@ -10,6 +10,8 @@ pub mod admin;
 pub mod config;
 pub mod export;
 pub mod listener;
+pub mod mesh;
+pub mod metrics;
 pub mod proxy;
 pub mod sidecar;
 pub mod stats;

@@ -17,6 +17,7 @@ use crate::admin;
 use crate::config::{ConfigError, SidecarConfig};
 use crate::export::{ExporterHandle, spawn_exporter};
 use crate::listener::serve;
+use crate::metrics::RedMetrics;
 use crate::proxy::{Destination, Forwarder, upstream_client};
 use crate::stats::Stats;
 use crate::trace::{Direction, Tracer, kv};
@@ -44,6 +45,9 @@ pub enum StartError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The latency histograms could not be created.
+    #[error("cannot create latency histograms: {0}")]
+    Metrics(hdrhistogram::CreationError),
 }
 
 /// A started sidecar.
@@ -57,6 +61,8 @@ pub struct RunningSidecar {
     pub admin: SocketAddr,
     /// Bound readiness address.
     pub health: SocketAddr,
+    /// Bound Prometheus address.
+    pub metrics: SocketAddr,
     stats: Arc<Stats>,
     stop: watch::Sender<bool>,
     listeners: Vec<JoinHandle<()>>,
@@ -105,6 +111,8 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
     let (outbound, outbound_addr) = bind("outbound", config.outbound).await?;
     let (admin_listener, admin_addr) = bind("admin", config.admin).await?;
     let (health, health_addr) = bind("health", config.health).await?;
+    let (metrics_listener, metrics_addr) = bind("metrics", config.metrics).await?;
+    let red = Arc::new(RedMetrics::new().map_err(StartError::Metrics)?);
 
     let stats = Arc::new(Stats::default());
     let (sink, exporter) = spawn_exporter(
@@ -127,6 +135,7 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
             client.clone(),
             tracer.clone(),
             stats.clone(),
+            red.clone(),
         ))
     };
     let inbound_fwd = forwarder(Direction::Inbound, app);
@@ -134,6 +143,7 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
 
     let (stop, shutdown) = watch::channel(false);
     let admin_stats = stats.clone();
+    let metrics_stats = stats.clone();
     let listeners = vec![
         tokio::spawn(serve(inbound, shutdown.clone(), move |peer, req| {
             let fwd = inbound_fwd.clone();
@@ -147,6 +157,10 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
             let response = admin::admin(&req, &admin_stats);
             async move { response }
         })),
+        tokio::spawn(serve(metrics_listener, shutdown.clone(), move |_, req| {
+            let response = admin::prometheus(&req, &red, &metrics_stats);
+            async move { response }
+        })),
         tokio::spawn(serve(health, shutdown, |_, req| {
             let response = admin::health(&req);
             async move { response }
@@ -158,6 +172,7 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
         outbound: outbound_addr,
         admin: admin_addr,
         health: health_addr,
+        metrics: metrics_addr,
         stats,
         stop,
         listeners,

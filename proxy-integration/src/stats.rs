@@ -32,24 +32,44 @@ impl Stats {
         counter.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// Every counter with its name, Envoy `/stats` style.
-    pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
+    /// Every counter as `(name, help, value)`. The name is the one place a counter is named:
+    /// `/stats` prints `meshtrace.<name>`, Prometheus `meshtrace_sidecar_<name>_total`.
+    pub fn snapshot(&self) -> [(&'static str, &'static str, u64); 7] {
         let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        vec![
-            ("meshtrace.requests", read(&self.requests)),
-            ("meshtrace.upstream_errors", read(&self.upstream_errors)),
+        [
             (
-                "meshtrace.invalid_trace_headers",
+                "requests",
+                "Requests proxied, both directions.",
+                read(&self.requests),
+            ),
+            (
+                "upstream_errors",
+                "Requests whose upstream could not be reached.",
+                read(&self.upstream_errors),
+            ),
+            (
+                "invalid_trace_headers",
+                "Trace headers present but invalid, ignored.",
                 read(&self.invalid_trace_headers),
             ),
-            ("meshtrace.spans_recorded", read(&self.spans_recorded)),
             (
-                "meshtrace.spans_dropped_queue_full",
+                "spans_recorded",
+                "Spans recorded (sampled requests).",
+                read(&self.spans_recorded),
+            ),
+            (
+                "spans_dropped_queue_full",
+                "Spans dropped because the export queue was full.",
                 read(&self.spans_dropped_queue_full),
             ),
-            ("meshtrace.spans_exported", read(&self.spans_exported)),
             (
-                "meshtrace.spans_export_failed",
+                "spans_exported",
+                "Spans the collector accepted.",
+                read(&self.spans_exported),
+            ),
+            (
+                "spans_export_failed",
+                "Spans lost because an export call failed.",
                 read(&self.spans_export_failed),
             ),
         ]

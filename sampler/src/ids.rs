@@ -40,6 +40,32 @@ fn decode_lower_hex(text: &[u8], out: &mut [u8]) -> Result<(), IdError> {
     Ok(())
 }
 
+/// Decodes 1..=`out.len() * 2` hex digits of either case into `out`, right-aligned (the
+/// missing leading digits are zero), as Jaeger clients write ids without leading zeros.
+fn decode_padded_hex(text: &[u8], out: &mut [u8]) -> Result<(), IdError> {
+    let max = out.len() * 2;
+    if text.is_empty() || text.len() > max {
+        return Err(IdError::Length {
+            expected: max,
+            got: text.len(),
+        });
+    }
+    out.fill(0);
+    let skip = max - text.len();
+    for (i, &c) in text.iter().enumerate() {
+        let digit = hex_value(c.to_ascii_lowercase()).ok_or(IdError::NotHex)?;
+        let pos = skip + i;
+        if let Some(byte) = out.get_mut(pos / 2) {
+            *byte |= if pos.is_multiple_of(2) {
+                digit << 4
+            } else {
+                digit
+            };
+        }
+    }
+    Ok(())
+}
+
 /// The value of one lowercase hex digit.
 pub(crate) fn hex_value(c: u8) -> Option<u8> {
     match c {
@@ -82,6 +108,13 @@ impl TraceId {
         } else {
             Self::from_hex(text)
         }
+    }
+
+    /// Parses 1..=32 hex digits of either case, left-padded with zeros (Jaeger `uber-trace-id`).
+    pub fn from_hex_left_padded(text: &str) -> Result<Self, IdError> {
+        let mut bytes = [0; 16];
+        decode_padded_hex(text.as_bytes(), &mut bytes)?;
+        Self::from_bytes(bytes).ok_or(IdError::AllZero)
     }
 
     /// A fresh random id whose low 56 bits are uniformly random, as W3C Level 2's random
@@ -134,6 +167,13 @@ impl SpanId {
     pub fn from_hex(text: &str) -> Result<Self, IdError> {
         let mut bytes = [0; 8];
         decode_lower_hex(text.as_bytes(), &mut bytes)?;
+        Self::from_bytes(bytes).ok_or(IdError::AllZero)
+    }
+
+    /// Parses 1..=16 hex digits of either case, left-padded with zeros (Jaeger `uber-trace-id`).
+    pub fn from_hex_left_padded(text: &str) -> Result<Self, IdError> {
+        let mut bytes = [0; 8];
+        decode_padded_hex(text.as_bytes(), &mut bytes)?;
         Self::from_bytes(bytes).ok_or(IdError::AllZero)
     }
 
@@ -197,6 +237,31 @@ mod tests {
             "00f067aa0ba902b7"
         );
         assert_eq!(SpanId::from_hex("0000000000000000"), Err(IdError::AllZero));
+    }
+
+    #[rustfmt::skip]
+    const PADDED: &[(&str, Result<&str, IdError>)] = &[
+        ("1", Ok("00000000000000000000000000000001")),
+        ("A3CE929D0E0E4736", Ok("0000000000000000a3ce929d0e0e4736")),
+        ("4bf92f3577b34da6a3ce929d0e0e4736", Ok("4bf92f3577b34da6a3ce929d0e0e4736")),
+        ("abc", Ok("00000000000000000000000000000abc")),
+        ("0", Err(IdError::AllZero)),
+        ("", Err(IdError::Length { expected: 32, got: 0 })),
+        ("14bf92f3577b34da6a3ce929d0e0e4736", Err(IdError::Length { expected: 32, got: 33 })),
+        ("12g", Err(IdError::NotHex)),
+    ];
+
+    #[test]
+    fn left_padded_vectors() {
+        for (text, want) in PADDED {
+            let got = TraceId::from_hex_left_padded(text).map(|id| id.to_string());
+            assert_eq!(got, want.map(str::to_owned), "{text}");
+        }
+        assert_eq!(
+            SpanId::from_hex_left_padded("abc").unwrap().to_string(),
+            "0000000000000abc"
+        );
+        assert!(SpanId::from_hex_left_padded("00f067aa0ba902b71").is_err());
     }
 
     #[test]

@@ -8,11 +8,12 @@ pub mod context;
 pub mod head;
 pub mod ids;
 pub mod propagation;
+pub mod strategy;
 pub mod threshold;
 pub mod tracestate;
 
 pub use context::{SamplingState, SpanContext, TraceFlags};
-pub use head::{HeadDecision, HeadSampler, SamplerKind};
+pub use head::{HeadDecision, HeadSampler, RootSampler, SamplerKind};
 pub use ids::{SpanId, TraceId};
 pub use propagation::{Format, Propagation};
 pub use threshold::{Randomness, Threshold};

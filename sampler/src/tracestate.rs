@@ -7,6 +7,10 @@ use crate::{Randomness, Threshold};
 
 /// The W3C limit on members.
 const MAX_MEMBERS: usize = 32;
+/// The W3C propagation limit on the header value, commas included.
+pub const PROPAGATION_LIMIT: usize = 512;
+/// Members longer than this are the first removed when the header must be truncated.
+const LARGE_MEMBER: usize = 128;
 /// The OpenTelemetry vendor key.
 const OT_KEY: &str = "ot";
 
@@ -49,23 +53,66 @@ fn valid_value(value: &str) -> bool {
 
 impl TraceState {
     /// Parses every `tracestate` header line as one list (several lines are concatenated with
-    /// `,`, as the spec requires). Invalid members are dropped; empty list members and
-    /// optional white space are tolerated; members past 32 are dropped.
+    /// `,`, as the spec requires). Empty list members and optional white space around members
+    /// are tolerated. A list that breaks the grammar anywhere (a bad key or value, a repeated
+    /// key, more than 32 members) is discarded whole, as the W3C test suite's strict level
+    /// requires.
     pub fn parse<'a>(lines: impl IntoIterator<Item = &'a str>) -> Self {
+        Self::parse_strict(lines).unwrap_or_default()
+    }
+
+    fn parse_strict<'a>(lines: impl IntoIterator<Item = &'a str>) -> Option<Self> {
         let mut members: Vec<(String, String)> = Vec::new();
         for member in lines.into_iter().flat_map(|line| line.split(',')) {
             let member = member.trim_matches([' ', '\t']);
-            let Some((key, value)) = member.split_once('=') else {
+            if member.is_empty() {
                 continue;
-            };
-            if members.len() == MAX_MEMBERS {
+            }
+            let (key, value) = member.split_once('=')?;
+            let fresh = !members.iter().any(|(k, _)| k == key);
+            if !(valid_key(key) && valid_value(value) && fresh && members.len() < MAX_MEMBERS) {
+                return None;
+            }
+            members.push((key.to_owned(), value.to_owned()));
+        }
+        Some(Self { members })
+    }
+
+    /// The header value to propagate: at most [`PROPAGATION_LIMIT`] characters. When the list
+    /// is longer, members over 128 characters are removed first (rightmost first), then
+    /// members from the right, as the W3C spec orders truncation.
+    pub fn to_header_value(&self) -> String {
+        let member_len = |(k, v): &(String, String)| k.len() + 1 + v.len();
+        let mut keep: Vec<bool> = vec![true; self.members.len()];
+        let mut total: usize = self.members.iter().map(member_len).sum::<usize>()
+            + self.members.len().saturating_sub(1);
+        let large = self
+            .members
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, m)| member_len(m) > LARGE_MEMBER);
+        let rest = self.members.iter().enumerate().rev();
+        for (i, member) in large.chain(rest) {
+            if total <= PROPAGATION_LIMIT {
                 break;
             }
-            if valid_key(key) && valid_value(value) && !members.iter().any(|(k, _)| k == key) {
-                members.push((key.to_owned(), value.to_owned()));
+            if let Some(slot) = keep.get_mut(i).filter(|k| **k) {
+                *slot = false;
+                // The member and one comma leave the header.
+                total = total.saturating_sub(member_len(member) + 1);
             }
         }
-        Self { members }
+        let mut out = String::with_capacity(total.min(PROPAGATION_LIMIT));
+        for ((k, v), _) in self.members.iter().zip(&keep).filter(|(_, keep)| **keep) {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(k);
+            out.push('=');
+            out.push_str(v);
+        }
+        out
     }
 
     /// Whether there are no members.
@@ -145,16 +192,40 @@ impl fmt::Display for TraceState {
 mod tests {
     use super::*;
 
+    /// Header lines, then the list we keep (empty: discarded whole). Rules from the W3C
+    /// trace-context test suite (`test/test.py`, strict level 2).
     #[rustfmt::skip]
     const PARSE: &[(&[&str], &str)] = &[
         (&["rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"], "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"),
         (&["rojo=1", "congo=2"], "rojo=1,congo=2"),
+        (&["foo=1,bar=2", "rojo=1,congo=2", "baz=3"], "foo=1,bar=2,rojo=1,congo=2,baz=3"),
+        // OWS around members, empty members and empty lines
         (&[" rojo=1 ,\t,congo=2\t"], "rojo=1,congo=2"),
-        (&["Rojo=1,congo=2"], "congo=2"),
-        (&["rojo=1,rojo=2"], "rojo=1"),
-        (&["t@sys=1,1t@s=2,@s=3"], "t@sys=1,1t@s=2"),
-        (&["a=b=c,d=e"], "d=e"),
-        (&["novalue,x="], ""),
+        (&["foo=1 \t , \t bar=2, \t baz=3"], "foo=1,bar=2,baz=3"),
+        (&["foo=1\t \t,\t \tbar=2,\t \tbaz=3"], "foo=1,bar=2,baz=3"),
+        (&["\t foo=1 \t"], "foo=1"),
+        (&["", "foo=1"], "foo=1"),
+        (&["foo=1", ""], "foo=1"),
+        (&[""], ""),
+        (&["t@sys=1,1t@s=2"], "t@sys=1,1t@s=2"),
+        // duplicated keys, in one line or across lines
+        (&["foo=1,foo=1"], ""),
+        (&["foo=1,foo=2"], ""),
+        (&["foo=1", "foo=1"], ""),
+        (&["foo=1", "foo=2"], ""),
+        // illegal keys
+        (&["foo =1"], ""),
+        (&["FOO=1"], ""),
+        (&["foo.bar=1"], ""),
+        (&["Rojo=1,congo=2"], ""),
+        (&["foo@=1,bar=2"], ""),
+        (&["@foo=1,bar=2"], ""),
+        (&["foo@@bar=1,bar=2"], ""),
+        (&["foo@bar@baz=1,bar=2"], ""),
+        // illegal values
+        (&["foo=bar=baz"], ""),
+        (&["foo=,bar=3"], ""),
+        (&["novalue,x=1"], ""),
     ];
 
     #[test]
@@ -169,10 +240,72 @@ mod tests {
     }
 
     #[test]
-    fn at_most_32_members() {
-        let line: Vec<String> = (0..40).map(|i| format!("k{i}=v")).collect();
-        let ts = TraceState::parse([line.join(",").as_str()]);
-        assert_eq!(ts.to_string().split(',').count(), 32);
+    fn key_length_limits() {
+        let z256 = format!("{}=1", "z".repeat(256));
+        let z257 = format!("{}=1", "z".repeat(257));
+        let tenant241 = format!("{}@{}=1", "t".repeat(241), "v".repeat(14));
+        let tenant242 = format!("{}@v=1", "t".repeat(242));
+        let system15 = format!("t@{}=1", "v".repeat(15));
+        for (line, kept) in [
+            (&z256, true),
+            (&z257, false),
+            (&tenant241, true),
+            (&tenant242, false),
+            (&system15, false),
+        ] {
+            let ts = TraceState::parse(["foo=1", line.as_str()]);
+            assert_eq!(ts.get("foo").is_some(), kept, "{line}");
+        }
+    }
+
+    #[test]
+    fn all_allowed_characters() {
+        let key = "abcdefghijklmnopqrstuvwxyz0123456789_-*/";
+        let value: String = (0x20u8..=0x7e)
+            .filter(|c| *c != b',' && *c != b'=')
+            .map(char::from)
+            .collect();
+        for key in [key.to_owned(), format!("{key}@a-z0-9_-*/")] {
+            let ts = TraceState::parse([format!("{key}={value}").as_str()]);
+            assert_eq!(ts.get(&key), Some(value.as_str()));
+        }
+    }
+
+    #[test]
+    fn thirty_two_members_kept_thirty_three_discarded() {
+        let members = |n: usize| {
+            (1..=n)
+                .map(|i| format!("bar{i:02}={i:02}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        assert_eq!(TraceState::parse([members(32).as_str()]).members.len(), 32);
+        assert!(TraceState::parse([members(33).as_str()]).is_empty());
+    }
+
+    #[test]
+    fn header_value_fits_512_characters() {
+        // 10 members of 60 characters: 609 characters, the last two must go.
+        let small: Vec<String> = (0..10)
+            .map(|i| format!("k{i}={}", "v".repeat(57)))
+            .collect();
+        let ts = TraceState::parse([small.join(",").as_str()]);
+        let header = ts.to_header_value();
+        assert_eq!(header, small[..8].join(","));
+        assert!(header.len() <= PROPAGATION_LIMIT);
+
+        // A large member goes before any small one, even when it is not last.
+        let large = format!("big={}", "x".repeat(200));
+        let mut members = vec![small[0].clone(), large, small[1].clone()];
+        members.extend(small[2..7].iter().cloned());
+        let ts = TraceState::parse([members.join(",").as_str()]);
+        let header = ts.to_header_value();
+        assert!(!header.contains("big="), "{header}");
+        assert_eq!(header, small[..7].join(","));
+
+        // Under the limit: unchanged.
+        let ts = TraceState::parse(["a=1,b=2"]);
+        assert_eq!(ts.to_header_value(), "a=1,b=2");
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! the component and waits for Ctrl-C.
 
 mod collector;
+mod config;
+mod inject;
+mod iptables;
 mod sidecar;
 
 use crate::cli::Command;
@@ -19,6 +22,26 @@ pub enum CommandError {
     /// The demo failed.
     #[error("demo: {0}")]
     Demo(#[from] demo::DemoError),
+    /// `meshtrace iptables` could not install or remove the rules.
+    #[error("iptables: {0}")]
+    Iptables(#[from] proxy_integration::mesh::iptables::ApplyError),
+    /// `meshtrace inject` could not read its input.
+    #[error("inject: cannot read {path}: {source}")]
+    InjectRead {
+        /// The file named by `-f` (`-` for standard input).
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// `meshtrace inject` got input it cannot transform.
+    #[error("inject: {0}")]
+    Inject(#[from] proxy_integration::mesh::inject::InjectError),
+    /// `meshtrace config` could not render its output.
+    #[error("config: {0}")]
+    Config(#[from] proxy_integration::mesh::config::RenderError),
+    /// Writing the result to standard output failed.
+    #[error("cannot write to standard output: {0}")]
+    Stdout(std::io::Error),
     /// The command exists in the SPEC but is not built yet.
     #[error("`meshtrace {0}` is not built yet")]
     NotBuilt(&'static str),
@@ -44,10 +67,20 @@ pub async fn run(command: Command) -> Result<(), CommandError> {
         Command::Collector(args) => collector::run(args).await,
         Command::Sidecar(args) => sidecar::run(args).await,
         Command::Sampling(_) => Err(CommandError::NotBuilt("sampling")),
-        Command::Inject(_) => Err(CommandError::NotBuilt("inject")),
-        Command::Iptables(_) => Err(CommandError::NotBuilt("iptables")),
-        Command::Config(_) => Err(CommandError::NotBuilt("config")),
+        Command::Inject(args) => inject::run(args),
+        Command::Iptables(args) => iptables::run(args),
+        Command::Config(args) => config::run(args),
     }
+}
+
+/// Writes a command's whole output to stdout; a closed pipe is an error, not a panic.
+pub fn write_stdout(text: &str) -> Result<(), CommandError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(CommandError::Stdout)
 }
 
 /// Waits for Ctrl-C or SIGTERM (what Kubernetes sends).

@@ -13,6 +13,7 @@ pub async fn run(args: SidecarArgs) -> Result<(), CommandError> {
         outbound: args.outbound,
         admin: args.admin,
         health: args.health,
+        metrics: args.metrics,
         collector: args.collector,
         sampling_probability: args.sampling_probability,
         propagation: args.propagation,
@@ -23,6 +24,7 @@ pub async fn run(args: SidecarArgs) -> Result<(), CommandError> {
     announce("sidecar", "outbound", running.outbound);
     announce("sidecar", "admin", running.admin);
     announce("sidecar", "health", running.health);
+    announce("sidecar", "metrics", running.metrics);
     let waited = shutdown_signal().await;
     running.shutdown().await;
     waited

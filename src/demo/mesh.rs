@@ -60,6 +60,7 @@ impl Mesh {
             outbound: LOOPBACK,
             admin: LOOPBACK,
             health: LOOPBACK,
+            metrics: LOOPBACK,
             collector: format!("grpc://{collector}"),
             resource: version
                 .map(|v| ("service.version".to_owned(), v.to_owned()))

@@ -39,6 +39,8 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let collector = collector::start(CollectorConfig {
         otlp_grpc: loopback,
+        otlp_http: loopback,
+        zipkin: loopback,
         http: args.http,
         ..CollectorConfig::default()
     })

@@ -3,7 +3,12 @@
 //! Receivers call [`Pipeline::try_submit`], which never waits: when the bounded channel is
 //! full the batch is refused (and counted) so the receiver can answer `UNAVAILABLE` and the
 //! sender retries later. One [`PipelineDrain`] task moves batches into the store; on shutdown
-//! it closes the channel and stores everything already accepted.
+//! it closes the channel and stores everything already accepted. [`IngestCounters`] travel
+//! with the pipeline so every receiver counts what it accepts and refuses in one place.
+
+mod counters;
+
+pub use counters::{IngestCounters, Receiver, Refusal, Sample};
 
 use std::future::Future;
 use std::sync::Arc;
@@ -32,6 +37,7 @@ pub enum SubmitError {
 pub struct Pipeline {
     tx: mpsc::Sender<SpanBatch>,
     refused: Arc<AtomicU64>,
+    counters: Arc<IngestCounters>,
 }
 
 /// The consuming side, owned by the drain task.
@@ -49,6 +55,7 @@ impl Pipeline {
         let pipeline = Pipeline {
             tx,
             refused: Arc::new(AtomicU64::new(0)),
+            counters: Arc::new(IngestCounters::default()),
         };
         (pipeline, PipelineDrain { rx })
     }
@@ -67,6 +74,11 @@ impl Pipeline {
     /// Batches refused so far (full or closed), across all clones.
     pub fn refused_batches(&self) -> u64 {
         self.refused.load(Ordering::Relaxed)
+    }
+
+    /// The receivers' counters, shared by every clone.
+    pub fn counters(&self) -> &Arc<IngestCounters> {
+        &self.counters
     }
 }
 

@@ -2,9 +2,20 @@
 //!
 //! Each receiver parses its wire format into [`StoredSpan`](crate::store::StoredSpan)s and
 //! submits them to the [`Pipeline`](crate::pipeline::Pipeline) without waiting; none touches
-//! the store.
+//! the store. [`ReceiveError`] is the one place refusals become HTTP responses and gRPC
+//! statuses.
 
+mod error;
+mod grpc_edge;
+mod http_body;
 pub mod otlp;
 mod otlp_grpc;
+mod otlp_http;
+pub mod zipkin;
 
+pub use error::{ErrorBody, RETRY_AFTER, ReceiveError};
+pub use grpc_edge::OtlpGrpcService;
+pub use http_body::Format;
 pub use otlp_grpc::OtlpGrpcReceiver;
+pub use otlp_http::decode as decode_otlp_http;
+pub use otlp_http::{TRACES_PATH, router as otlp_http_router};

@@ -1,16 +1,21 @@
 //! OTLP trace data to [`StoredSpan`]s: the shared parsing step of the OTLP receivers.
 //!
 //! Each span is checked on its own; a malformed span is rejected and counted while the rest
-//! of the request goes on, as OTLP partial success requires.
+//! of the request goes on, as OTLP partial success requires. [`ingest`] is the one path both
+//! OTLP receivers (gRPC and HTTP) take from a decoded request to the pipeline.
 
 use std::sync::Arc;
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value::Value};
 use opentelemetry_proto::tonic::trace::v1::span::{Event, SpanKind};
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{Span, Status};
 
+use super::error::ReceiveError;
+use crate::pipeline::{Pipeline, Receiver};
 use crate::store::{SpanEvent, SpanStatus, StoredSpan};
 
 /// Service name used when a resource has no `service.name`, as the OpenTelemetry SDKs do.
@@ -45,6 +50,37 @@ pub struct Converted {
     pub rejected: usize,
     /// The first rejection, to explain the partial success.
     pub first_error: Option<SpanError>,
+}
+
+/// Parses `request`, hands the valid spans to `pipeline` without waiting, counts them for
+/// `receiver`, and answers with a partial success naming the first malformed span.
+pub fn ingest(
+    pipeline: &Pipeline,
+    receiver: Receiver,
+    request: ExportTraceServiceRequest,
+) -> Result<ExportTraceServiceResponse, ReceiveError> {
+    let converted = convert_request(request);
+    let counters = pipeline.counters();
+    let accepted = converted.spans.len();
+    if accepted > 0 {
+        pipeline.try_submit(converted.spans)?;
+        counters.add_accepted(receiver, accepted);
+    }
+    counters.add_rejected(receiver, converted.rejected);
+    Ok(ExportTraceServiceResponse {
+        partial_success: partial_success(converted.rejected, converted.first_error),
+    })
+}
+
+fn partial_success(rejected: usize, first: Option<SpanError>) -> Option<ExportTracePartialSuccess> {
+    if rejected == 0 {
+        return None;
+    }
+    let reason = first.map(|err| err.to_string()).unwrap_or_default();
+    Some(ExportTracePartialSuccess {
+        rejected_spans: i64::try_from(rejected).unwrap_or(i64::MAX),
+        error_message: format!("{rejected} malformed span(s) rejected; first: {reason}"),
+    })
 }
 
 /// Parses every span of a request, keeping the valid ones.

@@ -3,17 +3,20 @@
 //! Malformed spans are rejected one by one with an OTLP partial success; a full pipeline
 //! turns the whole request away with `UNAVAILABLE`, which OTLP exporters retry with backoff.
 
+use std::sync::Arc;
+
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use tonic::codec::CompressionEncoding;
 use tonic::{Request, Response, Status};
 
-use super::otlp::{SpanError, convert_request};
-use crate::pipeline::{Pipeline, SubmitError};
+use super::grpc_edge::OtlpGrpcService;
+use super::otlp::ingest;
+use crate::pipeline::{Pipeline, Receiver};
 
 /// The OTLP/gRPC trace receiver.
 #[derive(Debug, Clone)]
@@ -35,6 +38,17 @@ impl OtlpGrpcReceiver {
             .send_compressed(CompressionEncoding::Gzip)
             .max_decoding_message_size(max_request_bytes)
     }
+
+    /// [`into_server`](Self::into_server) with OTLP status codes and counters for the
+    /// refusals tonic makes before the handler runs: what the collector mounts.
+    pub fn into_service(self, max_request_bytes: usize) -> OtlpGrpcService {
+        let counters = Arc::clone(self.pipeline.counters());
+        OtlpGrpcService::new(
+            self.into_server(max_request_bytes),
+            counters,
+            max_request_bytes,
+        )
+    }
 }
 
 #[tonic::async_trait]
@@ -43,39 +57,21 @@ impl TraceService for OtlpGrpcReceiver {
         &self,
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
-        let converted = convert_request(request.into_inner());
-        if !converted.spans.is_empty() {
-            self.pipeline
-                .try_submit(converted.spans)
-                .map_err(submit_status)?;
-        }
-        Ok(Response::new(ExportTraceServiceResponse {
-            partial_success: partial_success(converted.rejected, converted.first_error),
-        }))
+        ingest(&self.pipeline, Receiver::OtlpGrpc, request.into_inner())
+            .map(Response::new)
+            .map_err(|err| {
+                self.pipeline
+                    .counters()
+                    .add_refused(Receiver::OtlpGrpc, err.refusal());
+                err.into_grpc_status()
+            })
     }
-}
-
-fn submit_status(err: SubmitError) -> Status {
-    match err {
-        SubmitError::Full => Status::unavailable("collector pipeline is full, retry later"),
-        SubmitError::Closed => Status::unavailable("collector is shutting down, retry later"),
-    }
-}
-
-fn partial_success(rejected: usize, first: Option<SpanError>) -> Option<ExportTracePartialSuccess> {
-    if rejected == 0 {
-        return None;
-    }
-    let reason = first.map(|err| err.to_string()).unwrap_or_default();
-    Some(ExportTracePartialSuccess {
-        rejected_spans: i64::try_from(rejected).unwrap_or(i64::MAX),
-        error_message: format!("{rejected} malformed span(s) rejected; first: {reason}"),
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::Refusal;
     use crate::test_support::{otlp_span, request};
 
     const TRACE: [u8; 16] = [0x11; 16];
@@ -132,6 +128,12 @@ mod tests {
         let status = receiver.export(Request::new(req())).await.unwrap_err();
         assert_eq!(status.code(), tonic::Code::Unavailable);
         assert_eq!(pipeline.refused_batches(), 1);
+        let counters = pipeline.counters();
+        assert_eq!(
+            counters.refused(Receiver::OtlpGrpc, Refusal::PipelineFull),
+            1
+        );
+        assert_eq!(counters.accepted(Receiver::OtlpGrpc), 1);
     }
 
     #[tokio::test]

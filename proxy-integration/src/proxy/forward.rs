@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{HeaderMap, Request, Response, StatusCode, Uri};
@@ -14,6 +15,7 @@ use hyper_util::rt::TokioExecutor;
 
 use super::Destination;
 use crate::listener::{ProxyBody, full_body};
+use crate::metrics::{RedMetrics, StatusClass};
 use crate::stats::Stats;
 use crate::trace::{Direction, Outcome, Peer, Tracer};
 
@@ -65,6 +67,7 @@ pub struct Forwarder {
     client: UpstreamClient,
     tracer: Arc<Tracer>,
     stats: Arc<Stats>,
+    red: Arc<RedMetrics>,
 }
 
 impl Forwarder {
@@ -75,6 +78,7 @@ impl Forwarder {
         client: UpstreamClient,
         tracer: Arc<Tracer>,
         stats: Arc<Stats>,
+        red: Arc<RedMetrics>,
     ) -> Self {
         Self {
             direction,
@@ -82,19 +86,36 @@ impl Forwarder {
             client,
             tracer,
             stats,
+            red,
         }
     }
 
-    /// Proxies one request from `peer`.
+    /// Proxies one request from `peer`, recording its RED metrics whatever the sampling.
     pub async fn handle(
         &self,
         peer: SocketAddr,
-        mut request: Request<Incoming>,
+        request: Request<Incoming>,
     ) -> Response<ProxyBody> {
         Stats::incr(&self.stats.requests);
+        let started = Instant::now();
+        let (response, class) = self.forward(peer, request).await;
+        self.red.record(self.direction, class, started.elapsed());
+        response
+    }
+
+    async fn forward(
+        &self,
+        peer: SocketAddr,
+        mut request: Request<Incoming>,
+    ) -> (Response<ProxyBody>, StatusClass) {
         let authority = match self.destination.resolve(&request) {
             Ok(authority) => authority,
-            Err(e) => return error_response(StatusCode::BAD_REQUEST, e.to_string()),
+            Err(e) => {
+                return (
+                    error_response(StatusCode::BAD_REQUEST, e.to_string()),
+                    StatusClass::ClientError,
+                );
+            }
         };
         let path = request.uri().path().to_owned();
         let peer_host = peer.ip().to_string();
@@ -120,21 +141,29 @@ impl Forwarder {
         strip_hop_by_hop(request.headers_mut());
         *request.uri_mut() = match upstream_uri(authority, request.uri()) {
             Ok(uri) => uri,
-            Err(e) => return error_response(StatusCode::BAD_REQUEST, e.to_string()),
+            Err(e) => {
+                return (
+                    error_response(StatusCode::BAD_REQUEST, e.to_string()),
+                    StatusClass::ClientError,
+                );
+            }
         };
         match self.client.request(request).await {
             Ok(mut response) => {
-                self.tracer
-                    .finish(span, Outcome::Response(response.status().as_u16()));
+                let code = response.status().as_u16();
+                self.tracer.finish(span, Outcome::Response(code));
                 strip_hop_by_hop(response.headers_mut());
-                response.map(BodyExt::boxed)
+                (response.map(BodyExt::boxed), StatusClass::of(code))
             }
             Err(e) => {
                 Stats::incr(&self.stats.upstream_errors);
                 let message = format!("upstream unavailable: {e}");
                 self.tracer
                     .finish(span, Outcome::TransportError(message.clone()));
-                error_response(StatusCode::BAD_GATEWAY, message)
+                (
+                    error_response(StatusCode::BAD_GATEWAY, message),
+                    StatusClass::TransportError,
+                )
             }
         }
     }

@@ -93,10 +93,10 @@ impl Tracer {
             Some(p) => (p.trace_id, p.random),
             None => (TraceId::random(&mut rng), true),
         };
-        let decision = self.sampler.decide(&SamplingInput {
-            trace_id,
-            parent: parent.as_ref(),
-        });
+        let decision = self.sampler.decide(
+            &SamplingInput::new(trace_id, parent.as_ref())
+                .with_decision_only(extraction.decision_only),
+        );
         let inherited = parent
             .as_ref()
             .map(|p| p.trace_state.clone())

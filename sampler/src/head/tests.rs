@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::{SpanContext, SpanId};
+use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState};
 
 fn trace(low: u64) -> TraceId {
     let mut bytes = [0xaa; 16];
@@ -26,25 +26,16 @@ fn sampler(p: f64) -> HeadSampler {
 #[test]
 fn root_decision_follows_r_ge_t() {
     let half = sampler(0.5);
-    let keep = half.decide(&SamplingInput {
-        trace_id: trace(1 << 55),
-        parent: None,
-    });
+    let keep = half.decide(&SamplingInput::new(trace(1 << 55), None));
     assert_eq!(keep.sampling, SamplingState::Sampled);
     assert_eq!(keep.threshold.map(|t| t.to_string()), Some("8".into()));
     assert_eq!(keep.adjusted_count(), 2.0);
     assert_eq!(keep.root, Some((SamplerKind::Probabilistic, 0.5)));
-    let drop = half.decide(&SamplingInput {
-        trace_id: trace((1 << 55) - 1),
-        parent: None,
-    });
+    let drop = half.decide(&SamplingInput::new(trace((1 << 55) - 1), None));
     assert_eq!(drop.sampling, SamplingState::NotSampled);
     assert_eq!(
         sampler(0.0)
-            .decide(&SamplingInput {
-                trace_id: trace(u64::MAX),
-                parent: None
-            })
+            .decide(&SamplingInput::new(trace(u64::MAX), None))
             .sampling,
         SamplingState::NotSampled
     );
@@ -53,10 +44,7 @@ fn root_decision_follows_r_ge_t() {
 #[test]
 fn explicit_rv_beats_trace_id_bits() {
     let p = parent(SamplingState::Deferred, "ot=rv:ffffffffffffff");
-    let d = sampler(0.01).decide(&SamplingInput {
-        trace_id: trace(0),
-        parent: Some(&p),
-    });
+    let d = sampler(0.01).decide(&SamplingInput::new(trace(0), Some(&p)));
     assert_eq!(d.sampling, SamplingState::Sampled);
 }
 
@@ -64,39 +52,27 @@ fn explicit_rv_beats_trace_id_bits() {
 fn parent_decisions_are_honoured() {
     let s = sampler(0.0);
     let sampled = parent(SamplingState::Sampled, "ot=th:8");
-    let input = SamplingInput {
-        trace_id: trace(u64::MAX >> 8),
-        parent: Some(&sampled),
-    };
+    let input = SamplingInput::new(trace(u64::MAX >> 8), Some(&sampled));
     let d = s.decide(&input);
     assert_eq!(d.sampling, SamplingState::Sampled);
     assert_eq!(d.threshold.map(|t| t.to_string()), Some("8".into()));
     assert_eq!(d.root, None);
 
     // th inconsistent with R (R < T) is erased.
-    let d = s.decide(&SamplingInput {
-        trace_id: trace(1),
-        parent: Some(&sampled),
-    });
+    let d = s.decide(&SamplingInput::new(trace(1), Some(&sampled)));
     assert_eq!((d.sampling, d.threshold), (SamplingState::Sampled, None));
 
     let not = parent(SamplingState::NotSampled, "");
     assert_eq!(
         sampler(1.0)
-            .decide(&SamplingInput {
-                trace_id: trace(5),
-                parent: Some(&not)
-            })
+            .decide(&SamplingInput::new(trace(5), Some(&not)))
             .sampling,
         SamplingState::NotSampled
     );
     let debug = parent(SamplingState::Debug, "");
     assert_eq!(
-        s.decide(&SamplingInput {
-            trace_id: trace(5),
-            parent: Some(&debug)
-        })
-        .sampling,
+        s.decide(&SamplingInput::new(trace(5), Some(&debug)))
+            .sampling,
         SamplingState::Debug
     );
 }
@@ -112,7 +88,7 @@ proptest! {
     /// Two hops sampling independently at the same p always agree.
     #[test]
     fn independent_hops_agree(low in any::<u64>(), p in 0.0f64..=1.0) {
-        let input = SamplingInput { trace_id: trace(low), parent: None };
+        let input = SamplingInput::new(trace(low), None);
         prop_assert_eq!(sampler(p).decide(&input).sampling, sampler(p).decide(&input).sampling);
     }
 
@@ -124,7 +100,7 @@ proptest! {
         let s = sampler(p);
         let n = 20_000;
         let estimate: f64 = (0..n)
-            .map(|_| s.decide(&SamplingInput { trace_id: trace(rng.random()), parent: None }))
+            .map(|_| s.decide(&SamplingInput::new(trace(rng.random()), None)))
             .filter(|d| d.sampling.is_sampled())
             .map(|d| d.adjusted_count())
             .sum();

@@ -2,7 +2,7 @@
 
 use http::{HeaderMap, HeaderValue};
 
-use super::{Format, InvalidHeader};
+use super::{Extracted, Format, InvalidHeader};
 use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState};
 
 const TRACE_ID: &str = "x-b3-traceid";
@@ -24,30 +24,40 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Inv
         .transpose()
 }
 
-/// Reads the `X-B3-*` headers. Absent trace and span ids mean "no context".
-pub(super) fn extract(headers: &HeaderMap) -> Result<Option<SpanContext>, InvalidHeader> {
+/// The decision carried by `X-B3-Flags` and `X-B3-Sampled`; `Deferred` when neither is set.
+fn sampling(headers: &HeaderMap) -> Result<SamplingState, InvalidHeader> {
+    if header(headers, FLAGS)? == Some("1") {
+        return Ok(SamplingState::Debug);
+    }
+    match header(headers, SAMPLED)? {
+        None => Ok(SamplingState::Deferred),
+        Some("1" | "true") => Ok(SamplingState::Sampled),
+        Some("0" | "false") => Ok(SamplingState::NotSampled),
+        Some(_) => Err(INVALID),
+    }
+}
+
+/// Reads the `X-B3-*` headers. Without both ids, a sampling header alone is a decision with
+/// no context; nothing at all means "no context".
+pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
     let (Some(trace), Some(span)) = (header(headers, TRACE_ID)?, header(headers, SPAN_ID)?) else {
-        return Ok(None);
+        return Ok(match sampling(headers)? {
+            SamplingState::Deferred => None,
+            state => Some(Extracted::DecisionOnly(state)),
+        });
     };
     let trace_id = TraceId::from_hex_64_or_128(trace).map_err(|_| INVALID)?;
     let span_id = SpanId::from_hex(span).map_err(|_| INVALID)?;
-    let sampling = if header(headers, FLAGS)? == Some("1") {
-        SamplingState::Debug
-    } else {
-        match header(headers, SAMPLED)? {
-            None => SamplingState::Deferred,
-            Some("1" | "true") => SamplingState::Sampled,
-            Some("0" | "false") => SamplingState::NotSampled,
-            Some(_) => return Err(INVALID),
-        }
-    };
-    Ok(Some(SpanContext {
+    if let Some(parent) = header(headers, PARENT_SPAN_ID)? {
+        SpanId::from_hex(parent).map_err(|_| INVALID)?;
+    }
+    Ok(Some(Extracted::Context(SpanContext {
         trace_id,
         span_id,
-        sampling,
+        sampling: sampling(headers)?,
         random: false,
         trace_state: TraceState::default(),
-    }))
+    })))
 }
 
 /// Writes the `X-B3-*` headers; debug is sent as `X-B3-Flags: 1` (which implies sampled).

@@ -1,9 +1,9 @@
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::*;
-use crate::{SamplingState, SpanId, TraceId, TraceState};
+use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState};
 
-fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+pub(super) fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
     let mut map = HeaderMap::new();
     for (k, v) in pairs {
         map.append(
@@ -43,6 +43,31 @@ const TRACEPARENT: &[(&str, Option<(bool, bool)>)] = &[
     ("0-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", None),
     ("", None),
     ("é", None),
+    // W3C test suite: OWS around the value is tolerated
+    (" 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", Some((true, false))),
+    ("\t00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", Some((true, false))),
+    ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 ", Some((true, false))),
+    ("\t 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 \t", Some((true, false))),
+    // W3C test suite: illegal characters and lengths in every field
+    ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01.", None),
+    (".0-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", None),
+    ("0.-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", None),
+    ("000-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", None),
+    ("0000-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", None),
+    ("00-.bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", None),
+    ("00-4bf92f3577b34da6a3ce929d0e0e473.-00f067aa0ba902b7-01", None),
+    ("00-4bf92f3577b34da6a3ce929d0e0e47361-00f067aa0ba902b7-01", None),
+    ("00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01", None),
+    ("00-4bf92f3577b34da6a3ce929d0e0e4736-.0f067aa0ba902b7-01", None),
+    ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b.-01", None),
+    ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b71-01", None),
+    ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-01", None),
+    ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-.0", None),
+    ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0.", None),
+    ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-001", None),
+    ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1", None),
+    ("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-+1", None),
+    ("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-+1", None),
 ];
 
 #[test]
@@ -93,7 +118,40 @@ const B3: &[B3Case] = &[
     (&[("x-b3-traceid", TRACE), ("x-b3-spanid", SPAN), ("x-b3-sampled", "yes")], None, true),
     (&[("x-b3-traceid", "xyz"), ("x-b3-spanid", SPAN)], None, true),
     (&[("x-b3-spanid", SPAN)], None, false),
+    (&[("x-b3-traceid", TRACE), ("x-b3-spanid", SPAN), ("x-b3-parentspanid", "05e3ac9a4f6e3b90")], Some(SamplingState::Deferred), false),
+    (&[("x-b3-traceid", TRACE), ("x-b3-spanid", SPAN), ("x-b3-parentspanid", "zz")], None, true),
 ];
+
+/// Decisions sent without ids: (headers, decision, whether counted as invalid).
+type DecisionCase = (
+    &'static [(&'static str, &'static str)],
+    Option<SamplingState>,
+    bool,
+);
+
+#[rustfmt::skip]
+const DECISION_ONLY: &[DecisionCase] = &[
+    (&[("b3", "0")], Some(SamplingState::NotSampled), false),
+    (&[("b3", "1")], Some(SamplingState::Sampled), false),
+    (&[("b3", "d")], Some(SamplingState::Debug), false),
+    (&[("x-b3-sampled", "0")], Some(SamplingState::NotSampled), false),
+    (&[("x-b3-sampled", "true")], Some(SamplingState::Sampled), false),
+    (&[("x-b3-flags", "1")], Some(SamplingState::Debug), false),
+    (&[("x-b3-sampled", "maybe")], None, true),
+    // b3 single comes before b3 multi
+    (&[("b3", "0"), ("x-b3-sampled", "1")], Some(SamplingState::NotSampled), false),
+    // a context anywhere wins over a bare decision
+    (&[("b3", "0"), ("x-b3-traceid", TRACE), ("x-b3-spanid", SPAN), ("x-b3-sampled", "1")], None, false),
+];
+
+#[test]
+fn decision_only_vectors() {
+    for (pairs, want, invalid) in DECISION_ONLY {
+        let got = Propagation::default().extract(&headers(pairs));
+        assert_eq!(got.decision_only, *want, "{pairs:?}");
+        assert_eq!(!got.invalid.is_empty(), *invalid, "{pairs:?}");
+    }
+}
 
 #[test]
 fn b3_multi_vectors() {

@@ -2,7 +2,8 @@
 
 use http::{HeaderMap, HeaderValue};
 
-use super::{Format, InvalidHeader};
+use super::{Extracted, Format, InvalidHeader};
+use crate::ids::hex_value;
 use crate::{SamplingState, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
 
 const TRACEPARENT: &str = "traceparent";
@@ -17,7 +18,7 @@ const INVALID: InvalidHeader = InvalidHeader {
 };
 
 /// Parses `traceparent`; `tracestate` is read only when `traceparent` is valid.
-pub(super) fn extract(headers: &HeaderMap) -> Result<Option<SpanContext>, InvalidHeader> {
+pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
     let mut lines = headers.get_all(TRACEPARENT).iter();
     let Some(value) = lines.next() else {
         return Ok(None);
@@ -25,7 +26,11 @@ pub(super) fn extract(headers: &HeaderMap) -> Result<Option<SpanContext>, Invali
     if lines.next().is_some() {
         return Err(INVALID);
     }
-    let text = value.to_str().map_err(|_| INVALID)?;
+    // OWS around the value is tolerated (RFC 9110 field values; W3C test suite).
+    let text = value
+        .to_str()
+        .map_err(|_| INVALID)?
+        .trim_matches([' ', '\t']);
     let (trace_id, span_id, flags) = parse_traceparent(text).ok_or(INVALID)?;
     let trace_state = TraceState::parse(
         headers
@@ -33,7 +38,7 @@ pub(super) fn extract(headers: &HeaderMap) -> Result<Option<SpanContext>, Invali
             .iter()
             .filter_map(|v| v.to_str().ok()),
     );
-    Ok(Some(SpanContext {
+    Ok(Some(Extracted::Context(SpanContext {
         trace_id,
         span_id,
         sampling: if flags.sampled() {
@@ -43,7 +48,7 @@ pub(super) fn extract(headers: &HeaderMap) -> Result<Option<SpanContext>, Invali
         },
         random: flags.random(),
         trace_state,
-    }))
+    })))
 }
 
 /// `version-traceid-parentid-flags`, with the spec's rules for future versions: a version
@@ -75,11 +80,12 @@ fn parse_traceparent(text: &str) -> Option<(TraceId, SpanId, TraceFlags)> {
     );
     let trace_id = TraceId::from_hex(trace).ok()?;
     let span_id = SpanId::from_hex(span).ok()?;
-    if flags.len() != 2 {
+    // Exactly two lowercase hex digits (from_str_radix would also take "+1" and "0A").
+    let [hi, lo] = flags.as_bytes() else {
         return None;
-    }
-    let flags = u8::from_str_radix(flags, 16).ok()?;
-    // from_str_radix accepts uppercase; the spec does not.
+    };
+    let flags = (hex_value(*hi)? << 4) | hex_value(*lo)?;
+    // Lowercase only: this catches an uppercase version (the other fields are checked above).
     if prefix.bytes().any(|c| c.is_ascii_uppercase()) {
         return None;
     }
@@ -98,7 +104,7 @@ pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
         headers.insert(TRACEPARENT, value);
     }
     if !context.trace_state.is_empty()
-        && let Ok(value) = HeaderValue::from_str(&context.trace_state.to_string())
+        && let Ok(value) = HeaderValue::from_str(&context.trace_state.to_header_value())
     {
         headers.insert(TRACESTATE, value);
     }

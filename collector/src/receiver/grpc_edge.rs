@@ -1,0 +1,104 @@
+//! The OTLP/gRPC service as mounted: the tonic service wrapped so that refusals tonic makes
+//! before our handler runs (oversized, undecodable or unknown-compression messages) get the
+//! OTLP codes and are counted like every other refusal.
+//!
+//! tonic answers an oversized message with `OUT_OF_RANGE` (or `RESOURCE_EXHAUSTED` after
+//! decompression) and a protobuf decode failure with `INTERNAL`; OTLP wants
+//! `RESOURCE_EXHAUSTED` and `INVALID_ARGUMENT`. tonic puts the [`tonic::Status`] of such a
+//! trailers-only response in its extensions, which is what is read here. The handler itself
+//! only ever refuses with `UNAVAILABLE` (counted where it happens), so nothing is counted
+//! twice.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceServiceServer;
+use tonic::Code;
+use tonic::body::Body;
+use tonic::codegen::Service;
+use tonic::server::NamedService;
+
+use super::error::ReceiveError;
+use super::otlp_grpc::OtlpGrpcReceiver;
+use crate::pipeline::{IngestCounters, Receiver};
+
+type Inner = TraceServiceServer<OtlpGrpcReceiver>;
+
+/// The OTLP/gRPC trace service with OTLP status codes and refusal counters at the edge.
+#[derive(Debug, Clone)]
+pub struct OtlpGrpcService {
+    inner: Inner,
+    counters: Arc<IngestCounters>,
+    max_request_bytes: usize,
+}
+
+impl OtlpGrpcService {
+    /// Wraps `inner`, which limits messages to `max_request_bytes`.
+    pub(super) fn new(
+        inner: Inner,
+        counters: Arc<IngestCounters>,
+        max_request_bytes: usize,
+    ) -> Self {
+        Self {
+            inner,
+            counters,
+            max_request_bytes,
+        }
+    }
+}
+
+impl NamedService for OtlpGrpcService {
+    const NAME: &'static str = <Inner as NamedService>::NAME;
+}
+
+impl<B> Service<http::Request<B>> for OtlpGrpcService
+where
+    Inner: Service<http::Request<B>, Response = http::Response<Body>, Error = Infallible>,
+    <Inner as Service<http::Request<B>>>::Future: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let response = self.inner.call(request);
+        let counters = Arc::clone(&self.counters);
+        let limit = self.max_request_bytes;
+        Box::pin(async move {
+            let response = response.await?;
+            let Some(refusal) = response
+                .extensions()
+                .get::<tonic::Status>()
+                .and_then(|status| edge_refusal(status, limit))
+            else {
+                return Ok(response);
+            };
+            counters.add_refused(Receiver::OtlpGrpc, refusal.refusal());
+            Ok(refusal.into_grpc_status().into_http())
+        })
+    }
+}
+
+/// The refusal behind a status tonic produced while reading the request, if it is one.
+fn edge_refusal(status: &tonic::Status, limit: usize) -> Option<ReceiveError> {
+    match status.code() {
+        Code::OutOfRange | Code::ResourceExhausted => Some(ReceiveError::TooLarge { limit }),
+        Code::Internal => Some(ReceiveError::Malformed {
+            format: "OTLP/protobuf",
+            reason: status.message().to_owned(),
+        }),
+        // Unimplemented also answers unknown methods; only an unknown `grpc-encoding` is a
+        // refused request.
+        Code::Unimplemented if status.message().starts_with("Content is compressed with") => Some(
+            ReceiveError::UnsupportedEncoding(status.message().to_owned()),
+        ),
+        _ => None,
+    }
+}

@@ -1,0 +1,200 @@
+//! Request bodies of the HTTP receivers: media type, `Content-Encoding`, and reading the body
+//! within `max_request_bytes`, before and after gzip, so no sender can make the collector
+//! buffer more than the limit.
+
+use std::io::Read;
+
+use axum::body::Body;
+use bytes::Bytes;
+use flate2::read::MultiGzDecoder;
+use http::{HeaderMap, header};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use super::error::ReceiveError;
+
+/// Media type of protobuf payloads (OTLP and Zipkin).
+pub const PROTOBUF: &str = "application/x-protobuf";
+/// Media type of JSON payloads (OTLP and Zipkin).
+pub const JSON: &str = "application/json";
+
+/// The payload format named by `Content-Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `application/x-protobuf`.
+    Protobuf,
+    /// `application/json`.
+    Json,
+}
+
+impl Format {
+    /// The format of `Content-Type` (parameters such as `charset` ignored, case-insensitive).
+    pub fn from_headers(headers: &HeaderMap) -> Result<Format, ReceiveError> {
+        let found = headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default();
+        let essence = found.split(';').next().unwrap_or_default().trim();
+        if essence.eq_ignore_ascii_case(PROTOBUF) {
+            Ok(Format::Protobuf)
+        } else if essence.eq_ignore_ascii_case(JSON) {
+            Ok(Format::Json)
+        } else {
+            Err(ReceiveError::UnsupportedContentType {
+                found,
+                expected: "application/x-protobuf, application/json",
+            })
+        }
+    }
+
+    /// The `Content-Type` of responses in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Protobuf => PROTOBUF,
+            Format::Json => JSON,
+        }
+    }
+}
+
+/// `Content-Encoding` of a request body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Identity,
+    Gzip,
+}
+
+fn encoding(headers: &HeaderMap) -> Result<Encoding, ReceiveError> {
+    let Some(value) = headers.get(header::CONTENT_ENCODING) else {
+        return Ok(Encoding::Identity);
+    };
+    let text = String::from_utf8_lossy(value.as_bytes());
+    match text.trim().to_ascii_lowercase().as_str() {
+        "" | "identity" => Ok(Encoding::Identity),
+        "gzip" | "x-gzip" => Ok(Encoding::Gzip),
+        _ => Err(ReceiveError::UnsupportedEncoding(text.into_owned())),
+    }
+}
+
+/// Reads the whole body, refusing it as soon as it passes `limit` bytes (compressed or
+/// decompressed), and decompresses gzip.
+pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ReceiveError> {
+    let encoding = encoding(headers)?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > u64::try_from(limit).unwrap_or(u64::MAX)) {
+        return Err(ReceiveError::TooLarge { limit });
+    }
+    let raw = Limited::new(body, limit)
+        .collect()
+        .await
+        .map_err(|err| {
+            if err.downcast_ref::<LengthLimitError>().is_some() {
+                ReceiveError::TooLarge { limit }
+            } else {
+                ReceiveError::Body(err.to_string())
+            }
+        })?
+        .to_bytes();
+    match encoding {
+        Encoding::Identity => Ok(raw),
+        Encoding::Gzip => gunzip(&raw, limit),
+    }
+}
+
+/// Decompresses a gzip body (concatenated members allowed), stopping one byte past `limit`
+/// so a small bomb cannot expand without bound.
+pub fn gunzip(compressed: &[u8], limit: usize) -> Result<Bytes, ReceiveError> {
+    let mut out = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    MultiGzDecoder::new(compressed)
+        .take(cap)
+        .read_to_end(&mut out)
+        .map_err(|err| ReceiveError::Gzip(err.to_string()))?;
+    if out.len() > limit {
+        return Err(ReceiveError::TooLarge { limit });
+    }
+    Ok(Bytes::from(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+
+    use super::*;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.parse().unwrap()))
+            .collect()
+    }
+
+    #[rustfmt::skip]
+    #[test]
+    fn content_type_table() {
+        let cases: &[(Option<&str>, Option<Format>)] = &[
+            (Some("application/x-protobuf"),          Some(Format::Protobuf)),
+            (Some("application/json"),                Some(Format::Json)),
+            (Some("application/json; charset=utf-8"), Some(Format::Json)),
+            (Some("Application/JSON"),                Some(Format::Json)),
+            (Some("text/plain"),                      None),
+            (Some("application/jsonx"),               None),
+            (None,                                    None),
+        ];
+        for (value, want) in cases {
+            let map = match value {
+                Some(v) => headers(&[(header::CONTENT_TYPE, v)]),
+                None => HeaderMap::new(),
+            };
+            assert_eq!(Format::from_headers(&map).ok(), *want, "{value:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_plain_and_gzip_bodies() {
+        let plain = read(&HeaderMap::new(), Body::from("hello"), 16).await;
+        assert_eq!(plain.unwrap(), "hello");
+        let gz = headers(&[(header::CONTENT_ENCODING, "gzip")]);
+        // The 25-byte gzip stream of "hello" fits a 32-byte limit, compressed and not.
+        let body = Body::from(gzip(b"hello"));
+        assert_eq!(read(&gz, body, 32).await.unwrap(), "hello");
+    }
+
+    #[tokio::test]
+    async fn refuses_bodies_over_the_limit() {
+        let too_big = read(&HeaderMap::new(), Body::from(vec![0u8; 17]), 16).await;
+        assert_eq!(too_big, Err(ReceiveError::TooLarge { limit: 16 }));
+        let declared = headers(&[(header::CONTENT_LENGTH, "1000")]);
+        let early = read(&declared, Body::from("x"), 16).await;
+        assert_eq!(early, Err(ReceiveError::TooLarge { limit: 16 }));
+    }
+
+    #[tokio::test]
+    async fn refuses_gzip_that_expands_past_the_limit() {
+        let bomb = gzip(&vec![0u8; 1 << 20]);
+        assert!(bomb.len() < 4096, "compresses well: {}", bomb.len());
+        let gz = headers(&[(header::CONTENT_ENCODING, "gzip")]);
+        let result = read(&gz, Body::from(bomb), 4096).await;
+        assert_eq!(result, Err(ReceiveError::TooLarge { limit: 4096 }));
+    }
+
+    #[tokio::test]
+    async fn corrupt_gzip_and_unknown_encoding_are_named() {
+        let gz = headers(&[(header::CONTENT_ENCODING, "gzip")]);
+        let corrupt = read(&gz, Body::from("not gzip"), 64).await.unwrap_err();
+        assert!(matches!(corrupt, ReceiveError::Gzip(_)), "{corrupt}");
+        let br = headers(&[(header::CONTENT_ENCODING, "br")]);
+        let unknown = read(&br, Body::from("x"), 64).await.unwrap_err();
+        assert_eq!(unknown, ReceiveError::UnsupportedEncoding("br".into()));
+    }
+}
