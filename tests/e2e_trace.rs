@@ -7,7 +7,6 @@
 
 mod support;
 
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -16,54 +15,14 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
-use tokio::net::TcpListener;
-
-/// Serves `handler` on 127.0.0.1:0.
-async fn serve<F, Fut>(handler: F) -> SocketAddr
-where
-    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Response<Full<Bytes>>> + Send + 'static,
-{
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let handler = handler.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |req| {
-                    let handler = handler.clone();
-                    async move { Ok::<_, Infallible>(handler(req).await) }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    addr
-}
-
-/// App B answers with the `traceparent` it received.
-async fn app_b() -> SocketAddr {
-    serve(|req: Request<Incoming>| async move {
-        let tp = req
-            .headers()
-            .get("traceparent")
-            .map(|v| v.to_str().unwrap().to_owned());
-        Response::new(Full::new(Bytes::from(tp.unwrap_or_default())))
-    })
-    .await
-}
 
 /// App A calls B through its own sidecar's outbound listener (known once that sidecar has
 /// started, hence the cell), copying the trace headers, and answers with B's answer.
 async fn app_a(sidecar: Arc<OnceLock<(SocketAddr, SocketAddr)>>) -> SocketAddr {
-    serve(move |req: Request<Incoming>| {
+    support::apps::serve(move |req: Request<Incoming>| {
         let sidecar = sidecar.clone();
         async move {
             let (outbound, b_inbound) =
@@ -86,31 +45,6 @@ async fn app_a(sidecar: Arc<OnceLock<(SocketAddr, SocketAddr)>>) -> SocketAddr {
     })
     .await
 }
-
-fn sidecar_args<'a>(service: &'a str, app: &'a str, collector: &'a str) -> Vec<&'a str> {
-    vec![
-        "sidecar",
-        "--service",
-        service,
-        "--app",
-        app,
-        "--collector",
-        collector,
-        "--inbound",
-        "127.0.0.1:0",
-        "--outbound",
-        "127.0.0.1:0",
-        "--admin",
-        "127.0.0.1:0",
-        "--health",
-        "127.0.0.1:0",
-        "--metrics",
-        "127.0.0.1:0",
-    ]
-}
-
-/// Listeners a sidecar announces: inbound, outbound, admin, health, metrics.
-const SIDECAR_LISTENERS: usize = 5;
 
 fn tag<'a>(span: &'a Value, key: &str) -> Option<&'a Value> {
     span["tags"]
@@ -139,11 +73,17 @@ async fn two_hops_make_one_trace_with_correct_parents() {
     let otlp = format!("grpc://{}", collector.addrs["otlp-grpc"]);
     let query = format!("http://{}", collector.addrs["http"]);
 
-    let b = app_b().await.to_string();
-    let sidecar_b = support::start(&sidecar_args("svc-b", &b, &otlp), SIDECAR_LISTENERS);
+    let b = support::apps::traceparent_echo().await.to_string();
+    let sidecar_b = support::start(
+        &support::sidecar_args("svc-b", &b, &otlp),
+        support::SIDECAR_LISTENERS,
+    );
     let routes = Arc::new(OnceLock::new());
     let a = app_a(routes.clone()).await.to_string();
-    let sidecar_a = support::start(&sidecar_args("svc-a", &a, &otlp), SIDECAR_LISTENERS);
+    let sidecar_a = support::start(
+        &support::sidecar_args("svc-a", &a, &otlp),
+        support::SIDECAR_LISTENERS,
+    );
     routes
         .set((sidecar_a.addrs["outbound"], sidecar_b.addrs["inbound"]))
         .unwrap();
@@ -256,10 +196,10 @@ async fn a_new_trace_is_sampled_by_the_consistent_rule_and_records_its_sampler()
     );
     let otlp = format!("grpc://{}", collector.addrs["otlp-grpc"]);
     let query = format!("http://{}", collector.addrs["http"]);
-    let b = app_b().await.to_string();
-    let mut args = sidecar_args("svc-b", &b, &otlp);
+    let b = support::apps::traceparent_echo().await.to_string();
+    let mut args = support::sidecar_args("svc-b", &b, &otlp);
     args.extend(["--sampling-probability", "0.5"]);
-    let sidecar = support::start(&args, SIDECAR_LISTENERS);
+    let sidecar = support::start(&args, support::SIDECAR_LISTENERS);
     let entry = format!("http://{}/b", sidecar.addrs["inbound"]);
 
     // R is the low 56 bits of the trace id (B3 carries no rv); p = 0.5 keeps R >= 2^55.

@@ -118,6 +118,9 @@ pub enum ConfigError {
     /// The probability is outside `[0, 1]`.
     #[error("--sampling-probability must be within 0..=1, got {0}")]
     Probability(f64),
+    /// The workload address cannot be used as an HTTP authority.
+    #[error("--app {0}: not usable as an HTTP destination")]
+    App(SocketAddr),
     /// The admin listener would be reachable from outside the pod.
     #[error("--admin must be a loopback address, got {0}")]
     AdminNotLoopback(SocketAddr),

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use sampler::head::Probabilistic;
-use sampler::{HeadSampler, Propagation};
+use sampler::Propagation;
+use sampler::strategy::SamplingStrategyResponse;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -19,6 +19,7 @@ use crate::export::{ExporterHandle, spawn_exporter};
 use crate::listener::serve;
 use crate::metrics::RedMetrics;
 use crate::proxy::{Destination, Forwarder, upstream_client};
+use crate::sampling::SamplingControl;
 use crate::stats::Stats;
 use crate::trace::{Direction, Tracer, kv};
 
@@ -102,10 +103,13 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
     let endpoint = config.validate()?;
     let endpoint = Endpoint::from_shared(endpoint)
         .map_err(|_| ConfigError::Collector(config.collector.clone()))?;
-    let root = Probabilistic::new(config.sampling_probability)
-        .map_err(|e| ConfigError::Probability(e.0))?;
-    let app = Destination::fixed(config.app)
-        .map_err(|_| ConfigError::Collector(config.app.to_string()))?;
+    let sampling = Arc::new(
+        SamplingControl::new(SamplingStrategyResponse::probabilistic(
+            config.sampling_probability,
+        ))
+        .map_err(|_| ConfigError::Probability(config.sampling_probability))?,
+    );
+    let app = Destination::fixed(config.app).map_err(|_| ConfigError::App(config.app))?;
 
     let (inbound, inbound_addr) = bind("inbound", config.inbound).await?;
     let (outbound, outbound_addr) = bind("outbound", config.outbound).await?;
@@ -123,7 +127,7 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
     );
     let tracer = Arc::new(Tracer::new(
         Propagation::new(config.propagation.clone()),
-        HeadSampler::parent_based(root),
+        sampling.clone(),
         sink,
         stats.clone(),
     ));
@@ -142,7 +146,10 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
     let outbound_fwd = forwarder(Direction::Outbound, Destination::FromRequest);
 
     let (stop, shutdown) = watch::channel(false);
-    let admin_stats = stats.clone();
+    let admin_state = Arc::new(admin::AdminState {
+        stats: stats.clone(),
+        sampling,
+    });
     let metrics_stats = stats.clone();
     let listeners = vec![
         tokio::spawn(serve(inbound, shutdown.clone(), move |peer, req| {
@@ -154,8 +161,8 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
             async move { fwd.handle(peer, req).await }
         })),
         tokio::spawn(serve(admin_listener, shutdown.clone(), move |_, req| {
-            let response = admin::admin(&req, &admin_stats);
-            async move { response }
+            let state = admin_state.clone();
+            async move { admin::admin(req, &state).await }
         })),
         tokio::spawn(serve(metrics_listener, shutdown.clone(), move |_, req| {
             let response = admin::prometheus(&req, &red, &metrics_stats);

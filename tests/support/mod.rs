@@ -2,6 +2,8 @@
 //! its `... listening on ADDR` lines, and talk HTTP to it.
 #![allow(dead_code)] // each test binary uses a different subset of these helpers
 
+pub mod apps;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -10,7 +12,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
@@ -63,13 +65,23 @@ pub fn start(args: &[&str], expect: usize) -> Process {
 
 /// GET `url` with extra headers; returns status, headers and body.
 pub async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, http::HeaderMap, String) {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-    let mut request = http::Request::get(url);
+    send(http::Method::GET, url, headers, Bytes::new()).await
+}
+
+/// Sends one request; returns status, headers and body.
+pub async fn send(
+    method: http::Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Bytes,
+) -> (u16, http::HeaderMap, String) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut request = http::Request::builder().method(method).uri(url);
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
     let response = client
-        .request(request.body(Empty::new()).unwrap())
+        .request(request.body(Full::new(body)).unwrap())
         .await
         .expect("request");
     let status = response.status().as_u16();
@@ -103,3 +115,30 @@ pub async fn poll_json(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// Arguments that start a sidecar for `service` in front of `app`, every listener on
+/// 127.0.0.1:0.
+pub fn sidecar_args<'a>(service: &'a str, app: &'a str, collector: &'a str) -> Vec<&'a str> {
+    vec![
+        "sidecar",
+        "--service",
+        service,
+        "--app",
+        app,
+        "--collector",
+        collector,
+        "--inbound",
+        "127.0.0.1:0",
+        "--outbound",
+        "127.0.0.1:0",
+        "--admin",
+        "127.0.0.1:0",
+        "--health",
+        "127.0.0.1:0",
+        "--metrics",
+        "127.0.0.1:0",
+    ]
+}
+
+/// Listeners a sidecar announces: inbound, outbound, admin, health, metrics.
+pub const SIDECAR_LISTENERS: usize = 5;

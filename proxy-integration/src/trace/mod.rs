@@ -9,10 +9,11 @@ use std::time::{Instant, SystemTime};
 
 use http::HeaderMap;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
-use sampler::head::SamplingInput;
-use sampler::{HeadSampler, Propagation, SpanContext, SpanId, TraceId};
+use sampler::head::{RequestInfo, SamplingInput};
+use sampler::{Propagation, SpanContext, SpanId, TraceId};
 
 use crate::export::SpanSink;
+use crate::sampling::SamplingControl;
 use crate::stats::Stats;
 pub(crate) use span::kv;
 pub use span::{Outcome, SpanRecord};
@@ -44,28 +45,46 @@ pub struct Peer<'a> {
     pub port: Option<u16>,
 }
 
-/// Shared, read-only tracing setup of one sidecar.
+/// `x-envoy-force-trace`: forces a trace when the caller is trusted.
+const FORCE_TRACE: &str = "x-envoy-force-trace";
+
+impl Peer<'_> {
+    /// Whether a request from this peer may force a trace: only the pod's own workload (the
+    /// outbound side, or loopback), never an arbitrary caller from the network.
+    fn trusted(&self, direction: Direction) -> bool {
+        direction == Direction::Outbound
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+/// Shared tracing setup of one sidecar.
 #[derive(Debug)]
 pub struct Tracer {
     propagation: Propagation,
-    sampler: HeadSampler,
+    sampling: Arc<SamplingControl>,
     sink: SpanSink,
     stats: Arc<Stats>,
+    /// The rate limiters' clock: monotonic time since the tracer started.
+    epoch: Instant,
 }
 
 impl Tracer {
-    /// A tracer that samples with `sampler` and ships spans into `sink`.
+    /// A tracer that samples with the strategy `sampling` holds and ships spans into `sink`.
     pub fn new(
         propagation: Propagation,
-        sampler: HeadSampler,
+        sampling: Arc<SamplingControl>,
         sink: SpanSink,
         stats: Arc<Stats>,
     ) -> Self {
         Self {
             propagation,
-            sampler,
+            sampling,
             sink,
             stats,
+            epoch: Instant::now(),
         }
     }
 
@@ -93,9 +112,18 @@ impl Tracer {
             Some(p) => (p.trace_id, p.random),
             None => (TraceId::random(&mut rng), true),
         };
-        let decision = self.sampler.decide(
+        let request = RequestInfo {
+            method: method.as_str(),
+            path,
+            request_id: Some(&request_id),
+            force_trace: headers.contains_key(FORCE_TRACE),
+            trusted: peer.trusted(direction),
+        };
+        let decision = self.sampling.current().sampler.decide(
             &SamplingInput::new(trace_id, parent.as_ref())
-                .with_decision_only(extraction.decision_only),
+                .with_decision_only(extraction.decision_only)
+                .with_request(request)
+                .at(self.epoch.elapsed()),
         );
         let inherited = parent
             .as_ref()
@@ -159,5 +187,21 @@ impl ActiveSpan {
     /// Whether this request's span will be recorded.
     pub fn is_recording(&self) -> bool {
         self.record.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_pod_itself_may_force_a_trace() {
+        let peer = |host| Peer { host, port: None };
+        assert!(peer("127.0.0.1").trusted(Direction::Inbound));
+        assert!(peer("::1").trusted(Direction::Inbound));
+        assert!(!peer("10.0.0.7").trusted(Direction::Inbound));
+        assert!(!peer("reviews").trusted(Direction::Inbound));
+        // Outbound requests come from the workload the sidecar serves.
+        assert!(peer("10.0.0.7").trusted(Direction::Outbound));
     }
 }

@@ -1,0 +1,50 @@
+//! Small workloads for end-to-end tests, served on 127.0.0.1:0.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+/// Serves `handler` on 127.0.0.1:0.
+pub async fn serve<F, Fut>(handler: F) -> SocketAddr
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let handler = handler.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req| {
+                    let handler = handler.clone();
+                    async move { Ok::<_, Infallible>(handler(req).await) }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+/// An app that answers with the `traceparent` it received.
+pub async fn traceparent_echo() -> SocketAddr {
+    serve(|req: Request<Incoming>| async move {
+        let tp = req
+            .headers()
+            .get("traceparent")
+            .map(|v| v.to_str().unwrap().to_owned());
+        Response::new(Full::new(Bytes::from(tp.unwrap_or_default())))
+    })
+    .await
+}
