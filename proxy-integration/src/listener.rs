@@ -1,5 +1,5 @@
-//! Accept loop shared by every sidecar listener: one task per connection, HTTP/1.1 with
-//! upgrades, and a shutdown signal that stops accepting.
+//! Accept loop shared by every sidecar listener: one task per connection, HTTP/1.1 (with
+//! upgrades) or h2c, and a shutdown signal that stops accepting.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -10,9 +10,9 @@ use http::{Request, Response};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -54,9 +54,9 @@ where
                 let response = handler(peer, req);
                 async move { Ok::<_, Infallible>(response.await) }
             });
-            let conn = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades();
+            // HTTP/1.1 or HTTP/2 with prior knowledge (h2c, as gRPC clients speak it).
+            let builder = auto::Builder::new(TokioExecutor::new());
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             if let Err(e) = conn.await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }

@@ -30,6 +30,7 @@ where
                 });
                 let _ = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
+                    .with_upgrades()
                     .await;
             });
         }
@@ -45,6 +46,27 @@ pub async fn traceparent_echo() -> SocketAddr {
             .get("traceparent")
             .map(|v| v.to_str().unwrap().to_owned());
         Response::new(Full::new(Bytes::from(tp.unwrap_or_default())))
+    })
+    .await
+}
+
+/// An app that accepts `Connection: upgrade` to the `echo` protocol and then echoes every
+/// byte it receives on the upgraded connection.
+pub async fn upgrade_echo() -> SocketAddr {
+    serve(|mut req: Request<Incoming>| async move {
+        let on_upgrade = hyper::upgrade::on(&mut req);
+        tokio::spawn(async move {
+            if let Ok(upgraded) = on_upgrade.await {
+                let (mut reader, mut writer) = tokio::io::split(TokioIo::new(upgraded));
+                let _ = tokio::io::copy(&mut reader, &mut writer).await;
+            }
+        });
+        Response::builder()
+            .status(101)
+            .header("connection", "upgrade")
+            .header("upgrade", "echo")
+            .body(Full::new(Bytes::new()))
+            .unwrap()
     })
     .await
 }

@@ -1,63 +1,22 @@
 //! The forwarding path shared by both listeners: trace the request, send it upstream over a
-//! pooled keep-alive client, stream the response back. Tracing never fails a request.
+//! pooled keep-alive client in the version it arrived with, stream the response back (and
+//! splice upgraded connections). Tracing never fails a request.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use http::uri::{Authority, PathAndQuery, Scheme};
-use http::{HeaderMap, Request, Response, StatusCode, Uri};
+use http::{Request, Response, StatusCode, Uri};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
-use super::Destination;
+use super::headers::{strip_hop_by_hop, upgrade_requested};
+use super::{Destination, UpstreamClient, upgrade};
 use crate::listener::{ProxyBody, full_body};
 use crate::metrics::{RedMetrics, StatusClass};
 use crate::stats::Stats;
 use crate::trace::{Direction, Outcome, Peer, Tracer};
-
-/// The pooled HTTP/1.1 client to upstreams.
-pub type UpstreamClient = Client<HttpConnector, Incoming>;
-
-/// A keep-alive pooled client shared by a sidecar's listeners.
-pub fn upstream_client() -> UpstreamClient {
-    let mut connector = HttpConnector::new();
-    connector.set_nodelay(true);
-    Client::builder(TokioExecutor::new()).build(connector)
-}
-
-/// Hop-by-hop headers (RFC 9110 7.6.1) a proxy must not forward.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
-
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    // Headers named in `Connection` are hop-by-hop too.
-    let named: Vec<String> = headers
-        .get_all(http::header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(',').map(|n| n.trim().to_ascii_lowercase()))
-        .collect();
-    for name in HOP_BY_HOP
-        .iter()
-        .copied()
-        .chain(named.iter().map(String::as_str))
-    {
-        headers.remove(name);
-    }
-}
 
 /// One listener's forwarding setup.
 #[derive(Debug)]
@@ -138,21 +97,28 @@ impl Forwarder {
             request.headers_mut(),
         );
 
-        strip_hop_by_hop(request.headers_mut());
+        let upgrade = upgrade_requested(request.headers());
+        strip_hop_by_hop(request.headers_mut(), upgrade.as_ref());
         *request.uri_mut() = match upstream_uri(authority, request.uri()) {
             Ok(uri) => uri,
             Err(e) => {
-                return (
-                    error_response(StatusCode::BAD_REQUEST, e.to_string()),
-                    StatusClass::ClientError,
-                );
+                let response = error_response(StatusCode::BAD_REQUEST, e.to_string());
+                return (response, StatusClass::ClientError);
             }
         };
-        match self.client.request(request).await {
+        // Taken before the request moves into the client; resolves once the downstream
+        // connection has sent our 101 answer.
+        let downstream_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
+        match self.client.send(request).await {
             Ok(mut response) => {
                 let code = response.status().as_u16();
                 self.tracer.finish(span, Outcome::Response(code));
-                strip_hop_by_hop(response.headers_mut());
+                let switching = response.status() == StatusCode::SWITCHING_PROTOCOLS;
+                let upgraded = upgrade.filter(|_| switching);
+                if let (Some(_), Some(downstream)) = (&upgraded, downstream_upgrade) {
+                    upgrade::splice(downstream, hyper::upgrade::on(&mut response));
+                }
+                strip_hop_by_hop(response.headers_mut(), upgraded.as_ref());
                 (response.map(BodyExt::boxed), StatusClass::of(code))
             }
             Err(e) => {
@@ -160,10 +126,8 @@ impl Forwarder {
                 let message = format!("upstream unavailable: {e}");
                 self.tracer
                     .finish(span, Outcome::TransportError(message.clone()));
-                (
-                    error_response(StatusCode::BAD_GATEWAY, message),
-                    StatusClass::TransportError,
-                )
+                let response = error_response(StatusCode::BAD_GATEWAY, message);
+                (response, StatusClass::TransportError)
             }
         }
     }
@@ -190,18 +154,6 @@ fn error_response(status: StatusCode, message: String) -> Response<ProxyBody> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hop_by_hop_headers_are_removed() {
-        let mut h = HeaderMap::new();
-        h.insert("connection", "keep-alive, x-custom".parse().unwrap());
-        h.insert("x-custom", "1".parse().unwrap());
-        h.insert("te", "trailers".parse().unwrap());
-        h.insert("traceparent", "kept".parse().unwrap());
-        strip_hop_by_hop(&mut h);
-        assert_eq!(h.len(), 1);
-        assert!(h.contains_key("traceparent"));
-    }
 
     #[test]
     fn upstream_uri_keeps_path_and_query() {
