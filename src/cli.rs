@@ -78,6 +78,16 @@ pub struct CollectorArgs {
     /// Most traces the embedded store keeps (oldest evicted first).
     #[arg(long, default_value_t = collector::config::DEFAULT_MAX_TRACES)]
     pub store_max_traces: usize,
+    /// Also send every accepted span to an OTLP backend: `grpc://HOST:PORT` (OTLP/gRPC) or
+    /// `http://HOST:PORT[/PATH]` (OTLP/HTTP protobuf, path `/v1/traces` by default).
+    /// Repeatable.
+    #[arg(long = "export", value_name = "URL", value_parser = export_url)]
+    pub export: Vec<String>,
+}
+
+/// Checks an `--export` URL when the flag is parsed, so a bad one is named with its flag.
+fn export_url(url: &str) -> Result<String, collector::ExporterUrlError> {
+    collector::ExporterConfig::parse(url).map(|_| url.to_owned())
 }
 
 /// `meshtrace sidecar`.
@@ -110,7 +120,12 @@ pub struct SidecarArgs {
     /// Probability of sampling a trace this sidecar starts.
     #[arg(long, default_value_t = 1.0)]
     pub sampling_probability: f64,
-    /// Formats injected into forwarded requests, comma-separated (`w3c`, `b3multi`).
+    /// Run behind `meshtrace iptables`: outbound to the original destination (SO_ORIGINAL_DST),
+    /// non-HTTP connections passed through as TCP.
+    #[arg(long)]
+    pub transparent: bool,
+    /// Formats injected into forwarded requests, comma-separated (`w3c`, `b3`, `b3multi`,
+    /// `jaeger`).
     #[arg(long, value_delimiter = ',', default_value = "w3c,b3multi")]
     pub propagation: Vec<sampler::Format>,
 }

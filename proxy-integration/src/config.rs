@@ -28,6 +28,9 @@ pub struct SidecarConfig {
     pub sampling_probability: f64,
     /// Formats injected into forwarded requests.
     pub propagation: Vec<Format>,
+    /// Behind iptables `REDIRECT` (`meshtrace iptables`): outbound requests go to their original
+    /// destination, and connections that are not HTTP pass through as plain TCP.
+    pub transparent: bool,
     /// Extra resource attributes on every span (e.g. `service.version`).
     pub resource: Vec<(String, String)>,
     /// Span export tuning.
@@ -72,6 +75,7 @@ impl SidecarConfig {
             collector: "grpc://127.0.0.1:4317".into(),
             sampling_probability: 1.0,
             propagation: vec![Format::W3c, Format::B3Multi],
+            transparent: false,
             resource: Vec::new(),
             export: ExportConfig::default(),
         }

@@ -16,7 +16,7 @@ use tonic::transport::Endpoint;
 use crate::admin;
 use crate::config::{ConfigError, SidecarConfig};
 use crate::export::{ExporterHandle, spawn_exporter};
-use crate::listener::serve;
+use crate::listener::{Capture, serve};
 use crate::metrics::RedMetrics;
 use crate::proxy::{Destination, Forwarder, upstream_client};
 use crate::sampling::SamplingControl;
@@ -143,7 +143,20 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
         ))
     };
     let inbound_fwd = forwarder(Direction::Inbound, app);
-    let outbound_fwd = forwarder(Direction::Outbound, Destination::FromRequest);
+    let outbound_destination = if config.transparent {
+        Destination::Original
+    } else {
+        Destination::FromRequest
+    };
+    let outbound_fwd = forwarder(Direction::Outbound, outbound_destination);
+    // In transparent mode both proxy listeners sit behind iptables REDIRECT.
+    let capture = |tcp_target| match config.transparent {
+        true => Capture::Transparent {
+            tcp_target,
+            stats: stats.clone(),
+        },
+        false => Capture::Explicit,
+    };
 
     let (stop, shutdown) = watch::channel(false);
     let admin_state = Arc::new(admin::AdminState {
@@ -152,23 +165,43 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
     });
     let metrics_stats = stats.clone();
     let listeners = vec![
-        tokio::spawn(serve(inbound, shutdown.clone(), move |peer, req| {
-            let fwd = inbound_fwd.clone();
-            async move { fwd.handle(peer, req).await }
-        })),
-        tokio::spawn(serve(outbound, shutdown.clone(), move |peer, req| {
-            let fwd = outbound_fwd.clone();
-            async move { fwd.handle(peer, req).await }
-        })),
-        tokio::spawn(serve(admin_listener, shutdown.clone(), move |_, req| {
-            let state = admin_state.clone();
-            async move { admin::admin(req, &state).await }
-        })),
-        tokio::spawn(serve(metrics_listener, shutdown.clone(), move |_, req| {
-            let response = admin::prometheus(&req, &red, &metrics_stats);
-            async move { response }
-        })),
-        tokio::spawn(serve(health, shutdown, |_, req| {
+        tokio::spawn(serve(
+            inbound,
+            shutdown.clone(),
+            capture(Some(config.app)),
+            move |conn, req| {
+                let fwd = inbound_fwd.clone();
+                async move { fwd.handle(conn, req).await }
+            },
+        )),
+        tokio::spawn(serve(
+            outbound,
+            shutdown.clone(),
+            capture(None),
+            move |conn, req| {
+                let fwd = outbound_fwd.clone();
+                async move { fwd.handle(conn, req).await }
+            },
+        )),
+        tokio::spawn(serve(
+            admin_listener,
+            shutdown.clone(),
+            Capture::Explicit,
+            move |_, req| {
+                let state = admin_state.clone();
+                async move { admin::admin(req, &state).await }
+            },
+        )),
+        tokio::spawn(serve(
+            metrics_listener,
+            shutdown.clone(),
+            Capture::Explicit,
+            move |_, req| {
+                let response = admin::prometheus(&req, &red, &metrics_stats);
+                async move { response }
+            },
+        )),
+        tokio::spawn(serve(health, shutdown, Capture::Explicit, |_, req| {
             let response = admin::health(&req);
             async move { response }
         })),

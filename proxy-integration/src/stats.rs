@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub struct Stats {
     /// Requests proxied, both directions.
     pub requests: AtomicU64,
+    /// Non-HTTP connections passed through as plain TCP (transparent mode).
+    pub tcp_connections: AtomicU64,
     /// Requests whose upstream could not be reached.
     pub upstream_errors: AtomicU64,
     /// Trace headers present but invalid (ignored).
@@ -34,13 +36,18 @@ impl Stats {
 
     /// Every counter as `(name, help, value)`. The name is the one place a counter is named:
     /// `/stats` prints `meshtrace.<name>`, Prometheus `meshtrace_sidecar_<name>_total`.
-    pub fn snapshot(&self) -> [(&'static str, &'static str, u64); 7] {
+    pub fn snapshot(&self) -> [(&'static str, &'static str, u64); 8] {
         let read = |c: &AtomicU64| c.load(Ordering::Relaxed);
         [
             (
                 "requests",
                 "Requests proxied, both directions.",
                 read(&self.requests),
+            ),
+            (
+                "tcp_connections",
+                "Non-HTTP connections passed through as plain TCP.",
+                read(&self.tcp_connections),
             ),
             (
                 "upstream_errors",

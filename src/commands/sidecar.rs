@@ -14,6 +14,7 @@ pub async fn run(args: SidecarArgs) -> Result<(), CommandError> {
         admin: args.admin,
         health: args.health,
         metrics: args.metrics,
+        transparent: args.transparent,
         collector: args.collector,
         sampling_probability: args.sampling_probability,
         propagation: args.propagation,

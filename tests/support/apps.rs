@@ -18,7 +18,16 @@ where
     F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = Response<Full<Bytes>>> + Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_on("127.0.0.1:0", handler).await
+}
+
+/// Serves `handler` on `addr`.
+pub async fn serve_on<F, Fut>(addr: &str, handler: F) -> SocketAddr
+where
+    F: Fn(Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    let listener = TcpListener::bind(addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
@@ -40,7 +49,12 @@ where
 
 /// An app that answers with the `traceparent` it received.
 pub async fn traceparent_echo() -> SocketAddr {
-    serve(|req: Request<Incoming>| async move {
+    traceparent_echo_on("127.0.0.1:0").await
+}
+
+/// [`traceparent_echo`] on `addr`.
+pub async fn traceparent_echo_on(addr: &str) -> SocketAddr {
+    serve_on(addr, |req: Request<Incoming>| async move {
         let tp = req
             .headers()
             .get("traceparent")
@@ -69,4 +83,19 @@ pub async fn upgrade_echo() -> SocketAddr {
             .unwrap()
     })
     .await
+}
+
+/// A plain TCP server on `addr` that echoes every byte back.
+pub async fn tcp_echo_on(addr: &str) -> SocketAddr {
+    let listener = TcpListener::bind(addr).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let (mut reader, mut writer) = stream.into_split();
+                let _ = tokio::io::copy(&mut reader, &mut writer).await;
+            });
+        }
+    });
+    addr
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different subset of these helpers
 
 pub mod apps;
+pub mod netns;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -32,8 +33,19 @@ impl Drop for Process {
 
 /// Starts `meshtrace ARGS` and waits (at most 30 s) until it has announced `expect` listeners.
 pub fn start(args: &[&str], expect: usize) -> Process {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_meshtrace"))
-        .args(args)
+    let mut command = Command::new(env!("CARGO_BIN_EXE_meshtrace"));
+    command.args(args);
+    start_command(command, expect)
+}
+
+/// Starts `command` (which runs `meshtrace` in some wrapper, e.g. `ip netns exec`) and waits
+/// until it has announced `expect` listeners.
+pub fn start_command(mut command: Command, expect: usize) -> Process {
+    let args: Vec<String> = command
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

@@ -13,6 +13,9 @@ pub enum Destination {
     Fixed(Authority),
     /// The request's own authority (the outbound listener in explicit mode).
     FromRequest,
+    /// Where the connection was addressed before iptables redirected it (the outbound
+    /// listener in transparent mode); the request's authority when it was not redirected.
+    Original,
 }
 
 /// A request that names no usable destination.
@@ -36,10 +39,18 @@ impl Destination {
     }
 
     /// The authority `request` goes to.
-    pub fn resolve<B>(&self, request: &Request<B>) -> Result<Authority, DestinationError> {
-        match self {
-            Destination::Fixed(authority) => Ok(authority.clone()),
-            Destination::FromRequest => {
+    pub fn resolve<B>(
+        &self,
+        request: &Request<B>,
+        original_dst: Option<SocketAddr>,
+    ) -> Result<Authority, DestinationError> {
+        match (self, original_dst) {
+            (Destination::Fixed(authority), _) => Ok(authority.clone()),
+            (Destination::Original, Some(original)) => original
+                .to_string()
+                .parse()
+                .map_err(|_| DestinationError::InvalidHost),
+            (Destination::FromRequest | Destination::Original, _) => {
                 if let Some(authority) = request.uri().authority() {
                     return Ok(authority.clone());
                 }
@@ -64,17 +75,17 @@ mod tests {
     fn resolves_absolute_uri_then_host() {
         let d = Destination::FromRequest;
         let abs = Request::get("http://reviews:9080/r").body(()).unwrap();
-        assert_eq!(d.resolve(&abs).unwrap().as_str(), "reviews:9080");
+        assert_eq!(d.resolve(&abs, None).unwrap().as_str(), "reviews:9080");
         let host = Request::get("/r")
             .header("host", "ratings:9080")
             .body(())
             .unwrap();
-        assert_eq!(d.resolve(&host).unwrap().as_str(), "ratings:9080");
+        assert_eq!(d.resolve(&host, None).unwrap().as_str(), "ratings:9080");
         let none = Request::get("/r").body(()).unwrap();
-        assert_eq!(d.resolve(&none), Err(DestinationError::Missing));
+        assert_eq!(d.resolve(&none, None), Err(DestinationError::Missing));
         let bad = Request::get("/r").header("host", "a b").body(()).unwrap();
-        assert_eq!(d.resolve(&bad), Err(DestinationError::InvalidHost));
+        assert_eq!(d.resolve(&bad, None), Err(DestinationError::InvalidHost));
         let fixed = Destination::fixed(SocketAddr::from(([127, 0, 0, 1], 80))).unwrap();
-        assert_eq!(fixed.resolve(&none).unwrap().as_str(), "127.0.0.1:80");
+        assert_eq!(fixed.resolve(&none, None).unwrap().as_str(), "127.0.0.1:80");
     }
 }

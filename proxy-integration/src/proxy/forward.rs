@@ -2,7 +2,6 @@
 //! pooled keep-alive client in the version it arrived with, stream the response back (and
 //! splice upgraded connections). Tracing never fails a request.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,7 +12,7 @@ use hyper::body::Incoming;
 
 use super::headers::{strip_hop_by_hop, upgrade_requested};
 use super::{Destination, UpstreamClient, upgrade};
-use crate::listener::{ProxyBody, full_body};
+use crate::listener::{ConnInfo, ProxyBody, full_body};
 use crate::metrics::{RedMetrics, StatusClass};
 use crate::stats::Stats;
 use crate::trace::{Direction, Outcome, Peer, Tracer};
@@ -50,24 +49,21 @@ impl Forwarder {
     }
 
     /// Proxies one request from `peer`, recording its RED metrics whatever the sampling.
-    pub async fn handle(
-        &self,
-        peer: SocketAddr,
-        request: Request<Incoming>,
-    ) -> Response<ProxyBody> {
+    pub async fn handle(&self, conn: ConnInfo, request: Request<Incoming>) -> Response<ProxyBody> {
         Stats::incr(&self.stats.requests);
         let started = Instant::now();
-        let (response, class) = self.forward(peer, request).await;
+        let (response, class) = self.forward(conn, request).await;
         self.red.record(self.direction, class, started.elapsed());
         response
     }
 
     async fn forward(
         &self,
-        peer: SocketAddr,
+        conn: ConnInfo,
         mut request: Request<Incoming>,
     ) -> (Response<ProxyBody>, StatusClass) {
-        let authority = match self.destination.resolve(&request) {
+        let peer = conn.peer;
+        let authority = match self.destination.resolve(&request, conn.original_dst) {
             Ok(authority) => authority,
             Err(e) => {
                 return (
