@@ -120,6 +120,12 @@ pub struct SidecarArgs {
     /// Probability of sampling a trace this sidecar starts.
     #[arg(long, default_value_t = 1.0)]
     pub sampling_probability: f64,
+    /// Longest wait for an upstream's response headers; then 504 (e.g. `15s`, `500ms`).
+    #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
+    pub upstream_timeout: Duration,
+    /// Longest wait for a TCP connection to an upstream.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub connect_timeout: Duration,
     /// Run behind `meshtrace iptables`: outbound to the original destination (SO_ORIGINAL_DST),
     /// non-HTTP connections passed through as TCP.
     #[arg(long)]

@@ -115,3 +115,14 @@ fn a_taken_port_names_the_listener() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_bad_export_url_is_named_with_its_flag() {
+    let (code, _, stderr) = meshtrace(&["collector", "--export", "https://backend:4318"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--export"), "{stderr}");
+    assert!(
+        stderr.contains("TLS (https) is not supported yet"),
+        "{stderr}"
+    );
+}

@@ -35,7 +35,10 @@ async fn admin_put_sampling_takes_effect_on_the_next_request() {
     assert_eq!(view["source"], "default");
     assert_eq!(view["version"], 1);
     assert_eq!(view["strategy"]["strategyType"], "PROBABILISTIC");
-    assert_eq!(view["strategy"]["probabilisticSampling"]["samplingRate"], 0.0);
+    assert_eq!(
+        view["strategy"]["probabilisticSampling"]["samplingRate"],
+        0.0
+    );
 
     // Invalid: refused whole, the old strategy stays.
     let bad = r#"{"strategyType":"PROBABILISTIC","probabilisticSampling":{"samplingRate":2}}"#;
@@ -55,7 +58,10 @@ async fn admin_put_sampling_takes_effect_on_the_next_request() {
     assert!(sampled(&seen), "p = 1 samples everything: {seen}");
     let (_, _, body) = support::get(&admin, &[]).await;
     let view: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!((view["source"].as_str(), view["version"].as_u64()), (Some("local"), Some(2)));
+    assert_eq!(
+        (view["source"].as_str(), view["version"].as_u64()),
+        (Some("local"), Some(2))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,4 +74,148 @@ async fn force_trace_from_the_pod_itself_is_honoured() {
     let entry = format!("http://{}/x", sidecar.addrs["inbound"]);
     let (_, _, seen) = support::get(&entry, &[("x-envoy-force-trace", "true")]).await;
     assert!(sampled(&seen), "{seen}");
+}
+
+/// An HTTP/1.1 app that sends its response headers at once and the body `delay` later.
+async fn slow_body_app(delay: std::time::Duration) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = stream
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+                    .await;
+                tokio::time::sleep(delay).await;
+                let _ = stream.write_all(b"hello").await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latency_runs_until_the_response_body_ends() {
+    let app = slow_body_app(std::time::Duration::from_millis(300))
+        .await
+        .to_string();
+    let sidecar = support::start(
+        &support::sidecar_args("slow", &app, "grpc://127.0.0.1:9"),
+        support::SIDECAR_LISTENERS,
+    );
+    let (status, _, body) =
+        support::get(&format!("http://{}/x", sidecar.addrs["inbound"]), &[]).await;
+    assert_eq!((status, body.as_str()), (200, "hello"));
+    let metrics = format!("http://{}/stats/prometheus", sidecar.addrs["metrics"]);
+    let (_, _, text) = support::get(&metrics, &[]).await;
+    let bucket = |le: &str| {
+        let series = format!(
+            r#"meshtrace_sidecar_request_duration_seconds_bucket{{le="{le}",direction="inbound",status_class="2xx"}}"#
+        );
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&series))
+            .unwrap_or_else(|| panic!("{series} in {text}"));
+        line.rsplit(' ').next().unwrap().to_owned()
+    };
+    // Headers came back at once; the exchange took 300 ms because the body did.
+    assert_eq!(bucket("0.25"), "0");
+    assert_eq!(bucket("0.5"), "1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_keep_working_while_the_collector_is_down() {
+    let collector = support::start(
+        &[
+            "collector",
+            "--otlp-grpc",
+            "127.0.0.1:0",
+            "--otlp-http",
+            "127.0.0.1:0",
+            "--zipkin",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+        ],
+        4,
+    );
+    let otlp = format!("grpc://{}", collector.addrs["otlp-grpc"]);
+    let app = support::apps::traceparent_echo().await.to_string();
+    let sidecar = support::start(
+        &support::sidecar_args("svc", &app, &otlp),
+        support::SIDECAR_LISTENERS,
+    );
+    let entry = format!("http://{}/x", sidecar.addrs["inbound"]);
+    let stats = format!("http://{}/stats", sidecar.addrs["admin"]);
+    let counter = |text: &str, name: &str| -> u64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("meshtrace.{name}:")))
+            .unwrap();
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+
+    assert_eq!(support::get(&entry, &[]).await.0, 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while counter(&support::get(&stats, &[]).await.2, "spans_exported") < 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "first span never exported"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    drop(collector); // killed
+    for _ in 0..20 {
+        assert_eq!(support::get(&entry, &[]).await.0, 200);
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let text = support::get(&stats, &[]).await.2;
+        let (failed, exported) = (
+            counter(&text, "spans_export_failed"),
+            counter(&text, "spans_exported"),
+        );
+        // Every span is accounted for: exported before the kill, or failed after it.
+        if failed + exported == 21 {
+            assert_eq!(counter(&text, "requests"), 21);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "spans unaccounted for:\n{text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_upstream_times_out_with_504() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let mut args = support::sidecar_args("silent", &app, "grpc://127.0.0.1:9");
+    args.extend(["--upstream-timeout", "300ms"]);
+    let sidecar = support::start(&args, support::SIDECAR_LISTENERS);
+    let started = std::time::Instant::now();
+    let (status, _, body) =
+        support::get(&format!("http://{}/x", sidecar.addrs["inbound"]), &[]).await;
+    assert_eq!(status, 504, "{body}");
+    assert!(body.contains("upstream timeout"), "{body}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
 }

@@ -28,6 +28,11 @@ pub struct SidecarConfig {
     pub sampling_probability: f64,
     /// Formats injected into forwarded requests.
     pub propagation: Vec<Format>,
+    /// Longest wait for an upstream's response headers (Envoy's route timeout is 15 s); on
+    /// expiry the caller gets 504 and the span an error.
+    pub upstream_timeout: Duration,
+    /// Longest wait for a TCP connection to an upstream.
+    pub connect_timeout: Duration,
     /// Behind iptables `REDIRECT` (`meshtrace iptables`): outbound requests go to their original
     /// destination, and connections that are not HTTP pass through as plain TCP.
     pub transparent: bool,
@@ -75,6 +80,8 @@ impl SidecarConfig {
             collector: "grpc://127.0.0.1:4317".into(),
             sampling_probability: 1.0,
             propagation: vec![Format::W3c, Format::B3Multi],
+            upstream_timeout: Duration::from_secs(15),
+            connect_timeout: Duration::from_secs(5),
             transparent: false,
             resource: Vec::new(),
             export: ExportConfig::default(),

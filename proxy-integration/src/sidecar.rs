@@ -18,7 +18,7 @@ use crate::config::{ConfigError, SidecarConfig};
 use crate::export::{ExporterHandle, spawn_exporter};
 use crate::listener::{Capture, serve};
 use crate::metrics::RedMetrics;
-use crate::proxy::{Destination, Forwarder, upstream_client};
+use crate::proxy::{Destination, Forwarder, Shared, upstream_client};
 use crate::sampling::SamplingControl;
 use crate::stats::Stats;
 use crate::trace::{Direction, Tracer, kv};
@@ -131,17 +131,15 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
         sink,
         stats.clone(),
     ));
-    let client = upstream_client();
-    let forwarder = |direction, destination| {
-        Arc::new(Forwarder::new(
-            direction,
-            destination,
-            client.clone(),
-            tracer.clone(),
-            stats.clone(),
-            red.clone(),
-        ))
+    let shared = Shared {
+        client: upstream_client(config.connect_timeout),
+        tracer,
+        stats: stats.clone(),
+        red: red.clone(),
+        timeout: config.upstream_timeout,
     };
+    let forwarder =
+        |direction, destination| Arc::new(Forwarder::new(direction, destination, shared.clone()));
     let inbound_fwd = forwarder(Direction::Inbound, app);
     let outbound_destination = if config.transparent {
         Destination::Original

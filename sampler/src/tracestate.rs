@@ -7,6 +7,8 @@ use crate::{Randomness, Threshold};
 
 /// The W3C limit on members.
 const MAX_MEMBERS: usize = 32;
+/// The W3C limit on a member's value.
+const MAX_VALUE: usize = 256;
 /// The W3C propagation limit on the header value, commas included.
 pub const PROPAGATION_LIMIT: usize = 512;
 /// Members longer than this are the first removed when the header must be truncated.
@@ -44,7 +46,7 @@ fn valid_key(key: &str) -> bool {
 fn valid_value(value: &str) -> bool {
     let bytes = value.as_bytes();
     !bytes.is_empty()
-        && bytes.len() <= 256
+        && bytes.len() <= MAX_VALUE
         && bytes.last() != Some(&b' ')
         && bytes
             .iter()
@@ -149,26 +151,39 @@ impl TraceState {
 
     /// A copy with `ot=th` set to `threshold` (or removed when `None`), other `ot` sub-keys
     /// kept, and the `ot` member moved to the front as W3C requires of a modified member.
+    ///
+    /// The new `ot` value stays valid, or the next hop would discard the whole list: when
+    /// adding `th` takes it past 256 characters, sub-keys are dropped from the right (`rv`
+    /// last, `th` never), and a trailing space (which the next hop reads as white space
+    /// around the member) is trimmed.
     pub fn with_threshold(&self, threshold: Option<Threshold>) -> Self {
-        let mut parts: Vec<String> = Vec::new();
-        if let Some(t) = threshold {
-            parts.push(format!("th:{t}"));
-        }
+        let th = threshold.map(|t| format!("th:{t}"));
+        let mut parts: Vec<&str> = th.as_deref().into_iter().collect();
         if let Some(ot) = self.get(OT_KEY) {
             parts.extend(
                 ot.split(';')
-                    .filter(|kv| !kv.is_empty() && !kv.starts_with("th:"))
-                    .map(str::to_owned),
+                    .filter(|kv| !kv.is_empty() && !kv.starts_with("th:")),
             );
         }
+        let mut value = parts.join(";");
+        while value.len() > MAX_VALUE && parts.len() > 1 {
+            let drop = parts
+                .iter()
+                .rposition(|kv| !kv.starts_with("rv:"))
+                .filter(|&i| i > 0)
+                .unwrap_or(parts.len() - 1);
+            parts.remove(drop);
+            value = parts.join(";");
+        }
+        let value = value.trim_end_matches(' ');
         let mut members: Vec<(String, String)> = self
             .members
             .iter()
             .filter(|(k, _)| k != OT_KEY)
             .cloned()
             .collect();
-        if !parts.is_empty() {
-            members.insert(0, (OT_KEY.to_owned(), parts.join(";")));
+        if !value.is_empty() {
+            members.insert(0, (OT_KEY.to_owned(), value.to_owned()));
             members.truncate(MAX_MEMBERS);
         }
         Self { members }
@@ -317,5 +332,32 @@ mod tests {
         assert_eq!(set.to_string(), "ot=th:8;rv:80000000000000,vendor=x");
         let erased = TraceState::parse(["ot=th:8,vendor=x"]).with_threshold(None);
         assert_eq!(erased.to_string(), "vendor=x");
+    }
+
+    /// Found by the `tracestate` fuzz target: `with_threshold` must leave a list the next
+    /// hop reads back unchanged.
+    #[test]
+    fn ot_threshold_set_keeps_the_member_valid() {
+        let th = Threshold::from_probability(0.25);
+        let round_trips = |ts: &TraceState| TraceState::parse([ts.to_string().as_str()]) == *ts;
+
+        // A sub-key ending in a space, left last once th is removed.
+        let spaced = TraceState::parse(["ot=a ;th:c,vendor=x"]);
+        let erased = spaced.with_threshold(None);
+        assert_eq!(erased.to_string(), "ot=a,vendor=x");
+        assert!(round_trips(&erased));
+        assert!(round_trips(&spaced.with_threshold(th)));
+        let only_space = TraceState::parse(["ot= ;th:c"]).with_threshold(None);
+        assert!(only_space.is_empty(), "{only_space}");
+
+        // A 256-character ot value: adding th drops sub-keys from the right, keeping rv.
+        let filler = format!("x:{}", "y".repeat(232));
+        let full = TraceState::parse([format!("ot=rv:80000000000000;z:1;{filler}").as_str()]);
+        assert_eq!(full.get("ot").map(str::len), Some(MAX_VALUE));
+        let set = full.with_threshold(th);
+        assert_eq!(set.to_string(), "ot=th:c;rv:80000000000000;z:1");
+        assert!(round_trips(&set));
+        assert_eq!(set.threshold(), th);
+        assert_eq!(set.randomness().map(Randomness::value), Some(1 << 55));
     }
 }

@@ -15,6 +15,8 @@ pub async fn run(args: SidecarArgs) -> Result<(), CommandError> {
         health: args.health,
         metrics: args.metrics,
         transparent: args.transparent,
+        upstream_timeout: args.upstream_timeout,
+        connect_timeout: args.connect_timeout,
         collector: args.collector,
         sampling_probability: args.sampling_probability,
         propagation: args.propagation,

@@ -41,6 +41,10 @@ pub fn start(args: &[&str], expect: usize) -> Process {
 /// Starts `command` (which runs `meshtrace` in some wrapper, e.g. `ip netns exec`) and waits
 /// until it has announced `expect` listeners.
 pub fn start_command(mut command: Command, expect: usize) -> Process {
+    // Quiet children unless the developer asks for their logs.
+    if std::env::var_os("RUST_LOG").is_none() {
+        command.env("RUST_LOG", "warn");
+    }
     let args: Vec<String> = command
         .get_args()
         .map(|a| a.to_string_lossy().into_owned())

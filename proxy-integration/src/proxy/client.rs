@@ -2,6 +2,8 @@
 //! arrived with: HTTP/1.x over the HTTP/1.1 pool, HTTP/2 (h2c, prior knowledge, so gRPC
 //! works) over the HTTP/2 pool. Like Envoy, the sidecar does not translate between versions.
 
+use std::time::Duration;
+
 use http::{Request, Response, Version};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -15,10 +17,11 @@ pub struct UpstreamClient {
     http2: Client<HttpConnector, Incoming>,
 }
 
-/// Builds both pools.
-pub fn upstream_client() -> UpstreamClient {
+/// Builds both pools; connecting to an upstream gives up after `connect_timeout`.
+pub fn upstream_client(connect_timeout: Duration) -> UpstreamClient {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(connect_timeout));
     let http1 = Client::builder(TokioExecutor::new()).build(connector.clone());
     let http2 = Client::builder(TokioExecutor::new())
         .http2_only(true)

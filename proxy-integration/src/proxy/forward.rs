@@ -3,81 +3,76 @@
 //! splice upgraded connections). Tracing never fails a request.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{Request, Response, StatusCode, Uri};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
+use super::completion::{Completion, TracedBody};
 use super::headers::{strip_hop_by_hop, upgrade_requested};
 use super::{Destination, UpstreamClient, upgrade};
 use crate::listener::{ConnInfo, ProxyBody, full_body};
-use crate::metrics::{RedMetrics, StatusClass};
+use crate::metrics::RedMetrics;
 use crate::stats::Stats;
 use crate::trace::{Direction, Outcome, Peer, Tracer};
+
+/// What both proxy listeners share.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    /// The pooled upstream clients.
+    pub client: UpstreamClient,
+    /// Tracing: extraction, sampling, span export.
+    pub tracer: Arc<Tracer>,
+    /// The sidecar's counters.
+    pub stats: Arc<Stats>,
+    /// RED metrics.
+    pub red: Arc<RedMetrics>,
+    /// Longest wait for an upstream's response headers.
+    pub timeout: Duration,
+}
 
 /// One listener's forwarding setup.
 #[derive(Debug)]
 pub struct Forwarder {
     direction: Direction,
     destination: Destination,
-    client: UpstreamClient,
-    tracer: Arc<Tracer>,
-    stats: Arc<Stats>,
-    red: Arc<RedMetrics>,
+    shared: Shared,
 }
 
 impl Forwarder {
     /// A forwarder for one direction.
-    pub fn new(
-        direction: Direction,
-        destination: Destination,
-        client: UpstreamClient,
-        tracer: Arc<Tracer>,
-        stats: Arc<Stats>,
-        red: Arc<RedMetrics>,
-    ) -> Self {
+    pub fn new(direction: Direction, destination: Destination, shared: Shared) -> Self {
         Self {
             direction,
             destination,
-            client,
-            tracer,
-            stats,
-            red,
+            shared,
         }
     }
 
-    /// Proxies one request from `peer`, recording its RED metrics whatever the sampling.
-    pub async fn handle(&self, conn: ConnInfo, request: Request<Incoming>) -> Response<ProxyBody> {
-        Stats::incr(&self.stats.requests);
-        let started = Instant::now();
-        let (response, class) = self.forward(conn, request).await;
-        self.red.record(self.direction, class, started.elapsed());
-        response
-    }
-
-    async fn forward(
+    /// Proxies one request; its span and RED metrics complete when the response body ends.
+    pub async fn handle(
         &self,
         conn: ConnInfo,
         mut request: Request<Incoming>,
-    ) -> (Response<ProxyBody>, StatusClass) {
-        let peer = conn.peer;
+    ) -> Response<ProxyBody> {
+        Stats::incr(&self.shared.stats.requests);
+        let mut completion = Completion::start(
+            self.shared.tracer.clone(),
+            self.shared.red.clone(),
+            self.direction,
+        );
         let authority = match self.destination.resolve(&request, conn.original_dst) {
             Ok(authority) => authority,
-            Err(e) => {
-                return (
-                    error_response(StatusCode::BAD_REQUEST, e.to_string()),
-                    StatusClass::ClientError,
-                );
-            }
+            Err(e) => return local_error(completion, StatusCode::BAD_REQUEST, e.to_string()),
         };
         let path = request.uri().path().to_owned();
-        let peer_host = peer.ip().to_string();
+        let peer_host = conn.peer.ip().to_string();
         let recorded_peer = match self.direction {
             Direction::Inbound => Peer {
                 host: &peer_host,
-                port: Some(peer.port()),
+                port: Some(conn.peer.port()),
             },
             Direction::Outbound => Peer {
                 host: authority.host(),
@@ -85,48 +80,59 @@ impl Forwarder {
             },
         };
         let method = request.method().clone();
-        let span = self.tracer.start(
+        completion.set_span(self.shared.tracer.start(
             self.direction,
             &method,
             &path,
             recorded_peer,
             request.headers_mut(),
-        );
+        ));
 
         let upgrade = upgrade_requested(request.headers());
         strip_hop_by_hop(request.headers_mut(), upgrade.as_ref());
         *request.uri_mut() = match upstream_uri(authority, request.uri()) {
             Ok(uri) => uri,
-            Err(e) => {
-                let response = error_response(StatusCode::BAD_REQUEST, e.to_string());
-                return (response, StatusClass::ClientError);
-            }
+            Err(e) => return local_error(completion, StatusCode::BAD_REQUEST, e.to_string()),
         };
         // Taken before the request moves into the client; resolves once the downstream
         // connection has sent our 101 answer.
         let downstream_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
-        match self.client.send(request).await {
+        let sent =
+            tokio::time::timeout(self.shared.timeout, self.shared.client.send(request)).await;
+        let sent = match sent {
+            Ok(sent) => sent,
+            Err(_elapsed) => {
+                Stats::incr(&self.shared.stats.upstream_errors);
+                let message = format!("upstream timeout after {:?}", self.shared.timeout);
+                completion.finish(Outcome::TransportError(message.clone()));
+                return error_response(StatusCode::GATEWAY_TIMEOUT, message);
+            }
+        };
+        match sent {
             Ok(mut response) => {
-                let code = response.status().as_u16();
-                self.tracer.finish(span, Outcome::Response(code));
                 let switching = response.status() == StatusCode::SWITCHING_PROTOCOLS;
                 let upgraded = upgrade.filter(|_| switching);
                 if let (Some(_), Some(downstream)) = (&upgraded, downstream_upgrade) {
                     upgrade::splice(downstream, hyper::upgrade::on(&mut response));
                 }
                 strip_hop_by_hop(response.headers_mut(), upgraded.as_ref());
-                (response.map(BodyExt::boxed), StatusClass::of(code))
+                let status = response.status().as_u16();
+                response.map(|body| TracedBody::new(body, status, completion).boxed())
             }
             Err(e) => {
-                Stats::incr(&self.stats.upstream_errors);
+                Stats::incr(&self.shared.stats.upstream_errors);
                 let message = format!("upstream unavailable: {e}");
-                self.tracer
-                    .finish(span, Outcome::TransportError(message.clone()));
-                let response = error_response(StatusCode::BAD_GATEWAY, message);
-                (response, StatusClass::TransportError)
+                completion.finish(Outcome::TransportError(message.clone()));
+                error_response(StatusCode::BAD_GATEWAY, message)
             }
         }
     }
+}
+
+/// Answers a request the proxy cannot route, completing its exchange at once.
+fn local_error(completion: Completion, status: StatusCode, message: String) -> Response<ProxyBody> {
+    completion.finish(Outcome::Response(status.as_u16()));
+    error_response(status, message)
 }
 
 fn upstream_uri(authority: Authority, original: &Uri) -> Result<Uri, http::Error> {

@@ -2,6 +2,7 @@
 //! workload -> other services, client spans). Both share one forwarding path.
 
 mod client;
+mod completion;
 mod destination;
 mod forward;
 mod headers;
@@ -9,4 +10,4 @@ mod upgrade;
 
 pub use client::{UpstreamClient, upstream_client};
 pub use destination::{Destination, DestinationError};
-pub use forward::Forwarder;
+pub use forward::{Forwarder, Shared};

@@ -1,0 +1,95 @@
+//! Collector to collector as real processes: `meshtrace collector --export URL` sends every
+//! accepted span on to a second collector, over OTLP/gRPC and over OTLP/HTTP.
+
+// Test code: a failed unwrap is the test failing, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+
+const LOCAL_LISTENERS: [&str; 8] = [
+    "--otlp-grpc",
+    "127.0.0.1:0",
+    "--otlp-http",
+    "127.0.0.1:0",
+    "--zipkin",
+    "127.0.0.1:0",
+    "--http",
+    "127.0.0.1:0",
+];
+
+fn request(trace: u8) -> ExportTraceServiceRequest {
+    let spans = (1..=3u8)
+        .map(|s| Span {
+            trace_id: vec![trace; 16],
+            span_id: vec![s; 8],
+            name: format!("op-{s}"),
+            start_time_unix_nano: 1_700_000_000_000_000_000,
+            end_time_unix_nano: 1_700_000_000_001_000_000,
+            ..Span::default()
+        })
+        .collect();
+    let service = KeyValue {
+        key: "service.name".into(),
+        value: Some(AnyValue {
+            value: Some(Value::StringValue("edge".into())),
+        }),
+        ..KeyValue::default()
+    };
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![service],
+                ..Resource::default()
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans,
+                ..ScopeSpans::default()
+            }],
+            ..ResourceSpans::default()
+        }],
+    }
+}
+
+async fn forwards_over(scheme: &str, listener: &str, trace: u8) {
+    let backend = support::start(&[&["collector"][..], &LOCAL_LISTENERS[..]].concat(), 4);
+    let url = format!("{scheme}://{}", backend.addrs[listener]);
+    let args = [
+        &["collector"][..],
+        &LOCAL_LISTENERS[..],
+        &["--export", &url][..],
+    ]
+    .concat();
+    let front = support::start(&args, 4);
+
+    let endpoint = format!("http://{}", front.addrs["otlp-grpc"]);
+    let mut client = TraceServiceClient::connect(endpoint).await.unwrap();
+    client.export(request(trace)).await.unwrap();
+
+    let hex = format!("{trace:02x}").repeat(16);
+    let url = format!("http://{}/api/traces/{hex}", backend.addrs["http"]);
+    let json = support::poll_json(&url, Duration::from_secs(15), |j| {
+        j["data"][0]["spans"]
+            .as_array()
+            .is_some_and(|s| s.len() == 3)
+    })
+    .await;
+    assert_eq!(json["data"][0]["processes"]["p1"]["serviceName"], "edge");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collector_forwards_to_collector_over_otlp_grpc() {
+    forwards_over("grpc", "otlp-grpc", 0xa1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collector_forwards_to_collector_over_otlp_http() {
+    forwards_over("http", "otlp-http", 0xa2).await;
+}
