@@ -120,6 +120,10 @@ pub struct SidecarArgs {
     /// Probability of sampling a trace this sidecar starts.
     #[arg(long, default_value_t = 1.0)]
     pub sampling_probability: f64,
+    /// Worker threads for the proxy listeners (each with its own SO_REUSEPORT socket and
+    /// upstream pools); default: the number of cores.
+    #[arg(long)]
+    pub concurrency: Option<usize>,
     /// Longest wait for an upstream's response headers; then 504 (e.g. `15s`, `500ms`).
     #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
     pub upstream_timeout: Duration,

@@ -28,6 +28,9 @@ pub struct SidecarConfig {
     pub sampling_probability: f64,
     /// Formats injected into forwarded requests.
     pub propagation: Vec<Format>,
+    /// Worker threads serving the proxy listeners (Envoy's `--concurrency`): each accepts on
+    /// its own `SO_REUSEPORT` socket and keeps its connections. Default: the number of cores.
+    pub concurrency: usize,
     /// Longest wait for an upstream's response headers (Envoy's route timeout is 15 s); on
     /// expiry the caller gets 504 and the span an error.
     pub upstream_timeout: Duration,
@@ -80,6 +83,7 @@ impl SidecarConfig {
             collector: "grpc://127.0.0.1:4317".into(),
             sampling_probability: 1.0,
             propagation: vec![Format::W3c, Format::B3Multi],
+            concurrency: std::thread::available_parallelism().map_or(1, |n| n.get()),
             upstream_timeout: Duration::from_secs(15),
             connect_timeout: Duration::from_secs(5),
             transparent: false,
@@ -95,6 +99,9 @@ impl SidecarConfig {
         }
         if !(0.0..=1.0).contains(&self.sampling_probability) {
             return Err(ConfigError::Probability(self.sampling_probability));
+        }
+        if self.concurrency == 0 {
+            return Err(ConfigError::Concurrency);
         }
         if !self.admin.ip().is_loopback() {
             return Err(ConfigError::AdminNotLoopback(self.admin));
@@ -129,6 +136,9 @@ pub enum ConfigError {
     /// The probability is outside `[0, 1]`.
     #[error("--sampling-probability must be within 0..=1, got {0}")]
     Probability(f64),
+    /// No worker threads.
+    #[error("--concurrency must be at least 1")]
+    Concurrency,
     /// The workload address cannot be used as an HTTP authority.
     #[error("--app {0}: not usable as an HTTP destination")]
     App(SocketAddr),

@@ -17,6 +17,7 @@ pub mod sampling;
 pub mod sidecar;
 pub mod stats;
 pub mod trace;
+pub mod workers;
 
 pub use config::{ConfigError, SidecarConfig};
 pub use sidecar::{RunningSidecar, StartError, start};

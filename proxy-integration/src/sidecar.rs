@@ -22,6 +22,7 @@ use crate::proxy::{Destination, Forwarder, Shared, upstream_client};
 use crate::sampling::SamplingControl;
 use crate::stats::Stats;
 use crate::trace::{Direction, Tracer, kv};
+use crate::workers::{WorkerListener, bind_group, spawn_worker};
 
 /// Environment variables (Kubernetes downward API) copied onto the span resource.
 const RESOURCE_ENV: &[(&str, &str)] = &[
@@ -46,6 +47,9 @@ pub enum StartError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// A worker thread could not be started.
+    #[error("cannot start a worker thread: {0}")]
+    Worker(std::io::Error),
     /// The latency histograms could not be created.
     #[error("cannot create latency histograms: {0}")]
     Metrics(hdrhistogram::CreationError),
@@ -67,6 +71,7 @@ pub struct RunningSidecar {
     stats: Arc<Stats>,
     stop: watch::Sender<bool>,
     listeners: Vec<JoinHandle<()>>,
+    workers: Vec<std::thread::JoinHandle<()>>,
     exporter: ExporterHandle,
 }
 
@@ -111,8 +116,22 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
     );
     let app = Destination::fixed(config.app).map_err(|_| ConfigError::App(config.app))?;
 
-    let (inbound, inbound_addr) = bind("inbound", config.inbound).await?;
-    let (outbound, outbound_addr) = bind("outbound", config.outbound).await?;
+    let workers = config.concurrency.max(1);
+    let inbound = bind_group(config.inbound, workers)
+        .await
+        .map_err(|e| StartError::Bind {
+            name: "inbound",
+            addr: config.inbound,
+            source: e.0,
+        })?;
+    let outbound = bind_group(config.outbound, workers)
+        .await
+        .map_err(|e| StartError::Bind {
+            name: "outbound",
+            addr: config.outbound,
+            source: e.0,
+        })?;
+    let (inbound_addr, outbound_addr) = (inbound.addr, outbound.addr);
     let (admin_listener, admin_addr) = bind("admin", config.admin).await?;
     let (health, health_addr) = bind("health", config.health).await?;
     let (metrics_listener, metrics_addr) = bind("metrics", config.metrics).await?;
@@ -131,22 +150,11 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
         sink,
         stats.clone(),
     ));
-    let shared = Shared {
-        client: upstream_client(config.connect_timeout),
-        tracer,
-        stats: stats.clone(),
-        red: red.clone(),
-        timeout: config.upstream_timeout,
-    };
-    let forwarder =
-        |direction, destination| Arc::new(Forwarder::new(direction, destination, shared.clone()));
-    let inbound_fwd = forwarder(Direction::Inbound, app);
     let outbound_destination = if config.transparent {
         Destination::Original
     } else {
         Destination::FromRequest
     };
-    let outbound_fwd = forwarder(Direction::Outbound, outbound_destination);
     // In transparent mode both proxy listeners sit behind iptables REDIRECT.
     let capture = |tcp_target| match config.transparent {
         true => Capture::Transparent {
@@ -155,32 +163,50 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
         },
         false => Capture::Explicit,
     };
-
     let (stop, shutdown) = watch::channel(false);
     let admin_state = Arc::new(admin::AdminState {
         stats: stats.clone(),
         sampling,
     });
     let metrics_stats = stats.clone();
+    let mut workers_joined = Vec::with_capacity(workers);
+    let sockets = inbound
+        .into_sockets()
+        .into_iter()
+        .zip(outbound.into_sockets());
+    for (index, (inbound_socket, outbound_socket)) in sockets.enumerate() {
+        // Each worker gets its own upstream pools, as Envoy's workers do.
+        let shared = Shared {
+            client: upstream_client(config.connect_timeout),
+            tracer: tracer.clone(),
+            stats: stats.clone(),
+            red: red.clone(),
+            timeout: config.upstream_timeout,
+        };
+        let listeners = vec![
+            WorkerListener {
+                socket: inbound_socket,
+                capture: capture(Some(config.app)),
+                forwarder: Arc::new(Forwarder::new(
+                    Direction::Inbound,
+                    app.clone(),
+                    shared.clone(),
+                )),
+            },
+            WorkerListener {
+                socket: outbound_socket,
+                capture: capture(None),
+                forwarder: Arc::new(Forwarder::new(
+                    Direction::Outbound,
+                    outbound_destination.clone(),
+                    shared,
+                )),
+            },
+        ];
+        workers_joined
+            .push(spawn_worker(index, listeners, shutdown.clone()).map_err(StartError::Worker)?);
+    }
     let listeners = vec![
-        tokio::spawn(serve(
-            inbound,
-            shutdown.clone(),
-            capture(Some(config.app)),
-            move |conn, req| {
-                let fwd = inbound_fwd.clone();
-                async move { fwd.handle(conn, req).await }
-            },
-        )),
-        tokio::spawn(serve(
-            outbound,
-            shutdown.clone(),
-            capture(None),
-            move |conn, req| {
-                let fwd = outbound_fwd.clone();
-                async move { fwd.handle(conn, req).await }
-            },
-        )),
         tokio::spawn(serve(
             admin_listener,
             shutdown.clone(),
@@ -214,6 +240,7 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
         stats,
         stop,
         listeners,
+        workers: workers_joined,
         exporter,
     })
 }
@@ -229,6 +256,9 @@ impl RunningSidecar {
         let _ = self.stop.send(true);
         for listener in self.listeners {
             let _ = listener.await;
+        }
+        for worker in self.workers {
+            let _ = tokio::task::spawn_blocking(move || worker.join()).await;
         }
         self.exporter.flush_and_stop().await;
     }

@@ -1,5 +1,6 @@
 //! Pure building blocks shared by every meshtrace component: trace and span ids,
-//! trace-context codecs (W3C, B3), the consistent-probability rule and head samplers.
+//! trace-context codecs (W3C, B3), the consistent-probability rule, head samplers and tail
+//! sampling policies.
 //!
 //! Nothing here does I/O or reads the clock: callers pass time and randomness in, so every
 //! decision is deterministic and testable.
@@ -9,6 +10,7 @@ pub mod head;
 pub mod ids;
 pub mod propagation;
 pub mod strategy;
+pub mod tail;
 pub mod threshold;
 pub mod tracestate;
 
@@ -16,5 +18,6 @@ pub use context::{SamplingState, SpanContext, TraceFlags};
 pub use head::{HeadDecision, HeadSampler, RootSampler, SamplerKind};
 pub use ids::{SpanId, TraceId};
 pub use propagation::{Format, Propagation};
+pub use tail::{TailDecision, TailPolicyDocument, TailPolicySet};
 pub use threshold::{Randomness, Threshold};
 pub use tracestate::TraceState;

@@ -8,7 +8,9 @@ use crate::listening::announce;
 
 /// Starts the sidecar and runs until a shutdown signal.
 pub async fn run(args: SidecarArgs) -> Result<(), CommandError> {
+    let defaults = SidecarConfig::new(args.service, args.app);
     let config = SidecarConfig {
+        concurrency: args.concurrency.unwrap_or(defaults.concurrency),
         inbound: args.inbound,
         outbound: args.outbound,
         admin: args.admin,
@@ -20,7 +22,7 @@ pub async fn run(args: SidecarArgs) -> Result<(), CommandError> {
         collector: args.collector,
         sampling_probability: args.sampling_probability,
         propagation: args.propagation,
-        ..SidecarConfig::new(args.service, args.app)
+        ..defaults
     };
     let running = proxy_integration::start(config).await?;
     announce("sidecar", "inbound", running.inbound);
