@@ -62,6 +62,17 @@ async fn admin_put_sampling_takes_effect_on_the_next_request() {
         (view["source"].as_str(), view["version"].as_u64()),
         (Some("local"), Some(2))
     );
+
+    // Removing the override restores the default.
+    let (status, _, _) = support::send(Method::DELETE, &admin, &[], Bytes::new()).await;
+    assert_eq!(status, 200);
+    let (_, _, seen) = support::get(&entry, &[]).await;
+    assert!(!sampled(&seen), "{seen}");
+    let view: Value = serde_json::from_str(&support::get(&admin, &[]).await.2).unwrap();
+    assert_eq!(
+        (view["source"].as_str(), view["version"].as_u64()),
+        (Some("default"), Some(3))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -12,7 +12,7 @@ use sampler::strategy::SamplingStrategyResponse;
 
 use crate::listener::{ProxyBody, full_body};
 use crate::metrics::{self, RedMetrics};
-use crate::sampling::{SamplingControl, SamplingView, Source};
+use crate::sampling::{SamplingControl, SamplingView};
 use crate::stats::Stats;
 
 fn text(status: StatusCode, body: String) -> Response<ProxyBody> {
@@ -77,8 +77,8 @@ fn json(status: StatusCode, body: String) -> Response<ProxyBody> {
 
 /// Admin (loopback only): `GET /stats` lists every counter as `meshtrace.<name>: value` lines,
 /// like Envoy; `GET /sampling` shows the head-sampling strategy in force (Jaeger's format, with
-/// its source and version); `PUT /sampling` replaces it with a Jaeger strategy (a local
-/// override, validated whole first).
+/// its source and version); `PUT /sampling` sets a local override (a Jaeger strategy,
+/// validated whole first) that beats the collector's; `DELETE /sampling` removes it.
 pub async fn admin(request: Request<Incoming>, state: &AdminState) -> Response<ProxyBody> {
     match (request.method(), request.uri().path()) {
         (&Method::GET, "/stats") => {
@@ -101,6 +101,10 @@ pub async fn admin(request: Request<Incoming>, state: &AdminState) -> Response<P
             }
         }
         (&Method::PUT, "/sampling") => put_sampling(request, state).await,
+        (&Method::DELETE, "/sampling") => match state.sampling.clear_local() {
+            Ok(version) => json(StatusCode::OK, format!("{{\"version\":{version}}}\n")),
+            Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+        },
         _ => text(StatusCode::NOT_FOUND, "not found\n".into()),
     }
 }
@@ -127,7 +131,7 @@ async fn put_sampling(request: Request<Incoming>, state: &AdminState) -> Respons
             );
         }
     };
-    match state.sampling.replace(strategy, Source::Local) {
+    match state.sampling.set_local(strategy) {
         Ok(version) => json(StatusCode::OK, format!("{{\"version\":{version}}}\n")),
         Err(e) => text(StatusCode::BAD_REQUEST, format!("invalid strategy: {e}\n")),
     }

@@ -119,7 +119,7 @@ impl Tracer {
             force_trace: headers.contains_key(FORCE_TRACE),
             trusted: peer.trusted(direction),
         };
-        let decision = self.sampling.current().sampler.decide(
+        let decision = self.sampling.load().sampler.decide(
             &SamplingInput::new(trace_id, parent.as_ref())
                 .with_decision_only(extraction.decision_only)
                 .with_request(request)
