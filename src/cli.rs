@@ -58,6 +58,10 @@ pub struct DemoArgs {
     /// Address of the query API / UI.
     #[arg(long, default_value = "127.0.0.1:16686")]
     pub http: SocketAddr,
+    /// Also send every kept span to an OTLP backend (e.g. a Jaeger at `grpc://HOST:4317`).
+    /// Repeatable.
+    #[arg(long = "export", value_name = "URL", value_parser = export_url)]
+    pub export: Vec<String>,
 }
 
 /// `meshtrace collector`.
@@ -83,6 +87,11 @@ pub struct CollectorArgs {
     /// Repeatable.
     #[arg(long = "export", value_name = "URL", value_parser = export_url)]
     pub export: Vec<String>,
+    /// Tail sampling policies: the OpenTelemetry Collector `tail_sampling` block
+    /// (`decision_wait`, `num_traces`, `policies`), YAML or JSON. Without it every trace is
+    /// kept.
+    #[arg(long, value_name = "FILE")]
+    pub tail_policies: Option<std::path::PathBuf>,
 }
 
 /// Checks an `--export` URL when the flag is parsed, so a bad one is named with its flag.

@@ -195,3 +195,24 @@ fn config_prints_envoy_and_istio_tracing() {
         run.stderr
     );
 }
+
+/// `deploy/bookinfo-injected.yaml` is exactly what `inject` makes of `deploy/bookinfo.yaml`,
+/// so the example manifests never drift from the command.
+#[test]
+fn deploy_example_is_what_inject_makes_of_bookinfo() {
+    let run = meshtrace(&["inject", "-f", "deploy/bookinfo.yaml"], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("deploy/bookinfo-injected.yaml");
+    let header =
+        "# Generated: meshtrace inject -f deploy/bookinfo.yaml (tests/mesh_cli.rs checks it).\n";
+    let generated = format!("{header}{}", run.stdout);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    assert_eq!(
+        generated,
+        std::fs::read_to_string(&path).unwrap(),
+        "{} is stale",
+        path.display()
+    );
+}

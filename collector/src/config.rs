@@ -8,6 +8,10 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use serde::Deserialize;
 
+use sampler::tail::{TailConfigError, TailPolicyDocument, TailPolicySet};
+
+use crate::export::{ExporterConfig, ExporterUrlError};
+
 /// Default OTLP/gRPC listen address (`0.0.0.0:4317`).
 pub const DEFAULT_OTLP_GRPC_ADDR: SocketAddr =
     SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 4317));
@@ -30,7 +34,7 @@ pub const DEFAULT_PIPELINE_CAPACITY: usize = 1024;
 pub const DEFAULT_MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 
 /// Everything the collector needs to start.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CollectorConfig {
     /// Listen address of the OTLP/gRPC trace receiver.
@@ -48,6 +52,14 @@ pub struct CollectorConfig {
     pub pipeline_capacity: usize,
     /// Largest decoded request body a receiver accepts, in bytes.
     pub max_request_bytes: usize,
+    /// Backends every accepted span is sent on to: `grpc://HOST:PORT` (OTLP/gRPC) or
+    /// `http://HOST:PORT[/PATH]` (OTLP/HTTP protobuf, `/v1/traces` by default). Empty by
+    /// default: spans are only stored.
+    pub exporters: Vec<String>,
+    /// Tail sampling: the OpenTelemetry Collector `tail_sampling` processor's block
+    /// (`decision_wait`, `num_traces`, `policies`). No policies (the default) keeps every
+    /// trace without buffering.
+    pub tail_sampling: TailPolicyDocument,
 }
 
 impl Default for CollectorConfig {
@@ -60,13 +72,23 @@ impl Default for CollectorConfig {
             store: StoreConfig::default(),
             pipeline_capacity: DEFAULT_PIPELINE_CAPACITY,
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
+            exporters: Vec::new(),
+            tail_sampling: TailPolicyDocument::default(),
         }
     }
 }
 
 impl CollectorConfig {
-    /// Checks the values that serde cannot: every bound must be at least one.
+    /// The tail policy set the config describes, validated whole.
+    pub fn tail_policy_set(&self) -> Result<TailPolicySet, ConfigError> {
+        Ok(TailPolicySet::from_document(self.tail_sampling.clone())?)
+    }
+
+    /// Checks the values that serde cannot: every bound must be at least one, every
+    /// exporter URL must parse and the tail policies must build.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.exporter_configs()?;
+        self.tail_policy_set()?;
         let checks = [
             ("store.max_traces", self.store.max_traces),
             ("store.max_spans_per_trace", self.store.max_spans_per_trace),
@@ -78,6 +100,17 @@ impl CollectorConfig {
             None => Ok(()),
         }
     }
+
+    /// The exporters, parsed; the first bad URL is named with its index.
+    pub fn exporter_configs(&self) -> Result<Vec<ExporterConfig>, ConfigError> {
+        self.exporters
+            .iter()
+            .enumerate()
+            .map(|(index, url)| {
+                ExporterConfig::parse(url).map_err(|error| ConfigError::Exporter { index, error })
+            })
+            .collect()
+    }
 }
 
 /// Bounds of the in-memory trace store.
@@ -88,6 +121,8 @@ pub struct StoreConfig {
     pub max_traces: usize,
     /// Most spans kept per trace; later spans of a full trace are dropped.
     pub max_spans_per_trace: usize,
+    /// Byte and age bounds (`store.retention.max_bytes`, `store.retention.max_age_secs`).
+    pub retention: crate::store::RetentionConfig,
 }
 
 impl Default for StoreConfig {
@@ -95,6 +130,7 @@ impl Default for StoreConfig {
         Self {
             max_traces: DEFAULT_MAX_TRACES,
             max_spans_per_trace: DEFAULT_MAX_SPANS_PER_TRACE,
+            retention: crate::store::RetentionConfig::default(),
         }
     }
 }
@@ -107,6 +143,17 @@ pub enum ConfigError {
     Zero {
         /// The dotted config key.
         key: &'static str,
+    },
+    /// The tail sampling policies are invalid.
+    #[error("config key `tail_sampling`: {0}")]
+    TailSampling(#[from] TailConfigError),
+    /// An exporter URL cannot be used.
+    #[error("config key `exporters[{index}]`: {error}")]
+    Exporter {
+        /// Position in `exporters`.
+        index: usize,
+        /// What is wrong with the URL.
+        error: ExporterUrlError,
     },
 }
 
@@ -142,6 +189,32 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("max_trace"), "{err}");
+    }
+
+    #[test]
+    fn exporter_urls_are_validated() {
+        let config: CollectorConfig = serde_json::from_str(
+            r#"{"exporters":["grpc://127.0.0.1:4317","https://backend:4318"]}"#,
+        )
+        .unwrap();
+        let err = config.validate().unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Exporter { index: 1, .. }),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        assert!(message.contains("exporters[1]"), "{message}");
+        assert!(
+            message.contains("TLS (https) is not supported yet"),
+            "{message}"
+        );
+
+        let config = CollectorConfig {
+            exporters: vec!["grpc://a:1".into(), "http://b:2".into()],
+            ..CollectorConfig::default()
+        };
+        assert_eq!(config.validate(), Ok(()));
+        assert_eq!(config.exporter_configs().unwrap().len(), 2);
     }
 
     #[test]

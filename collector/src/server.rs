@@ -5,6 +5,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
@@ -14,10 +15,14 @@ use tokio_stream::wrappers::TcpListenerStream;
 use axum::Router;
 
 use crate::config::{CollectorConfig, ConfigError};
+use crate::export::{self, ExportCounters, ExporterHandle};
 use crate::pipeline::{IngestCounters, Pipeline};
 use crate::query;
 use crate::receiver::{OtlpGrpcReceiver, otlp_http_router, zipkin};
 use crate::store::TraceStore;
+use crate::tail::{TailCounters, TailLimits, TailProcessor};
+use arc_swap::ArcSwap;
+use sampler::tail::TailPolicySet;
 
 /// Why the collector could not start.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +42,9 @@ pub enum StartError {
     },
 }
 
+/// Longest [`RunningCollector::shutdown`] waits for exporters to send what they hold.
+pub const EXPORT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// A started collector. Dropping it stops the servers without waiting; prefer
 /// [`RunningCollector::shutdown`], which also stores every accepted span.
 #[derive(Debug)]
@@ -53,18 +61,36 @@ pub struct RunningCollector {
     /// The axum servers, named for logs.
     http_servers: Vec<(&'static str, JoinHandle<io::Result<()>>)>,
     drain: JoinHandle<()>,
+    exporters: Vec<ExporterHandle>,
+    tail_policies: Arc<ArcSwap<TailPolicySet>>,
+    tail_counters: Arc<TailCounters>,
 }
 
 /// Binds every listener, then spawns the servers and the pipeline drain.
 pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartError> {
     config.validate()?;
+    let exporter_configs = config.exporter_configs()?;
+    let tail_policies = Arc::new(ArcSwap::from_pointee(config.tail_policy_set()?));
+    let tail_counters = Arc::new(TailCounters::default());
     let (grpc_listener, otlp_grpc_addr) = bind("OTLP/gRPC", config.otlp_grpc).await?;
     let (otlp_http_listener, otlp_http_addr) = bind("OTLP/HTTP", config.otlp_http).await?;
     let (zipkin_listener, zipkin_addr) = bind("Zipkin", config.zipkin).await?;
     let (http_listener, http_addr) = bind("HTTP", config.http).await?;
 
-    let store = Arc::new(TraceStore::new(config.store));
+    let store = Arc::new(TraceStore::with_retention(
+        config.store,
+        config.store.retention,
+    ));
     let (pipeline, drain) = Pipeline::bounded(config.pipeline_capacity);
+    let pipeline = pipeline.carrying_otlp(!exporter_configs.is_empty());
+    let (queues, exporters): (Vec<_>, Vec<_>) =
+        exporter_configs.into_iter().map(export::spawn).unzip();
+    let tail = TailProcessor::new(
+        Arc::clone(&tail_policies),
+        TailLimits::default(),
+        Arc::clone(&tail_counters),
+    );
+    let drain = drain.with_exporters(queues).with_tail(tail);
     let (stop_drain, drain_stopped) = oneshot::channel::<()>();
     let drain = tokio::spawn(drain.run(Arc::clone(&store), async {
         // A dropped sender means the handle is gone: stop as well.
@@ -116,10 +142,24 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         grpc,
         http_servers,
         drain,
+        exporters,
+        tail_policies,
+        tail_counters,
     })
 }
 
 impl RunningCollector {
+    /// The tail policy set in force; storing a new set replaces it for every trace decided
+    /// from then on.
+    pub fn tail_policies(&self) -> &Arc<ArcSwap<TailPolicySet>> {
+        &self.tail_policies
+    }
+
+    /// What tail sampling has done.
+    pub fn tail_counters(&self) -> &Arc<TailCounters> {
+        &self.tail_counters
+    }
+
     /// The bound OTLP/gRPC address (the real port when configured with port 0).
     pub fn otlp_grpc_addr(&self) -> SocketAddr {
         self.otlp_grpc_addr
@@ -145,13 +185,22 @@ impl RunningCollector {
         self.http_addr
     }
 
+    /// Each exporter's URL and counters, in configuration order.
+    pub fn export_counters(&self) -> Vec<(String, Arc<ExportCounters>)> {
+        self.exporters
+            .iter()
+            .map(|e| (e.url().to_owned(), e.counters()))
+            .collect()
+    }
+
     /// The trace store, for in-process readers.
     pub fn store(&self) -> Arc<TraceStore> {
         Arc::clone(&self.store)
     }
 
-    /// Stops accepting, lets in-flight requests finish, stores every accepted span and
-    /// waits for all tasks.
+    /// Stops accepting, lets in-flight requests finish, stores every accepted span, gives
+    /// exporters up to [`EXPORT_FLUSH_TIMEOUT`] to send what they hold, and waits for all
+    /// tasks.
     pub async fn shutdown(self) {
         // Receivers are gone only once every server has returned, so no span can be
         // accepted after the drain stops.
@@ -171,6 +220,11 @@ impl RunningCollector {
         let _ = self.stop_drain.send(());
         if let Err(error) = self.drain.await {
             tracing::warn!(%error, "pipeline drain task failed");
+        }
+        // The drain owned the exporters' queues; with it gone they flush and stop.
+        let deadline = tokio::time::Instant::now() + EXPORT_FLUSH_TIMEOUT;
+        for exporter in self.exporters {
+            exporter.shutdown(deadline).await;
         }
         tracing::info!("collector stopped");
     }

@@ -37,6 +37,7 @@ pub fn stored(
         trace_id: trace.to_be_bytes(),
         span_id: span.to_be_bytes(),
         parent_span_id: parent.map(u64::to_be_bytes),
+        trace_state: String::new(),
         name: name.to_owned(),
         kind: SpanKind::Internal,
         start_unix_nano: start,
@@ -78,4 +79,27 @@ pub fn request(service: &str, spans: Vec<Span>) -> ExportTraceServiceRequest {
             ..Default::default()
         }],
     }
+}
+
+/// A collector config with every listener on `127.0.0.1:0`.
+pub fn local_config() -> crate::CollectorConfig {
+    let local = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, 0));
+    crate::CollectorConfig {
+        otlp_grpc: local,
+        otlp_http: local,
+        zipkin: local,
+        http: local,
+        ..crate::CollectorConfig::default()
+    }
+}
+
+/// Polls `condition` every 5 ms until it holds; panics after 15 s, saying `what`.
+pub async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let polled = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+        while !condition() {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(polled.is_ok(), "timed out waiting until {what}");
 }

@@ -13,6 +13,7 @@ pub mod listener;
 pub mod mesh;
 pub mod metrics;
 pub mod proxy;
+pub mod remote;
 pub mod sampling;
 pub mod sidecar;
 pub mod stats;

@@ -4,6 +4,8 @@ use std::fmt;
 
 use rand::Rng;
 
+use crate::hex;
+
 /// Why an id could not be parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
@@ -32,7 +34,7 @@ fn decode_lower_hex(text: &[u8], out: &mut [u8]) -> Result<(), IdError> {
         });
     }
     for (byte, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
-        let (Some(hi), Some(lo)) = (hex_value(pair[0]), hex_value(pair[1])) else {
+        let (Some(hi), Some(lo)) = (hex::value(pair[0]), hex::value(pair[1])) else {
             return Err(IdError::NotHex);
         };
         *byte = (hi << 4) | lo;
@@ -53,7 +55,7 @@ fn decode_padded_hex(text: &[u8], out: &mut [u8]) -> Result<(), IdError> {
     out.fill(0);
     let skip = max - text.len();
     for (i, &c) in text.iter().enumerate() {
-        let digit = hex_value(c.to_ascii_lowercase()).ok_or(IdError::NotHex)?;
+        let digit = hex::value(c.to_ascii_lowercase()).ok_or(IdError::NotHex)?;
         let pos = skip + i;
         if let Some(byte) = out.get_mut(pos / 2) {
             *byte |= if pos.is_multiple_of(2) {
@@ -66,21 +68,6 @@ fn decode_padded_hex(text: &[u8], out: &mut [u8]) -> Result<(), IdError> {
     Ok(())
 }
 
-/// The value of one lowercase hex digit.
-pub(crate) fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    }
-}
-
-fn write_hex(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
-    for b in bytes {
-        write!(f, "{b:02x}")?;
-    }
-    Ok(())
-}
 
 /// A 128-bit trace id. Never all zero.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -132,6 +119,11 @@ impl TraceId {
         self.0
     }
 
+    /// The 32 lowercase hex characters, on the stack.
+    pub fn to_hex(self) -> [u8; 32] {
+        hex::encode(&self.0)
+    }
+
     /// The low 56 bits (the last 7 bytes), the randomness the consistent-probability rule
     /// reads when `tracestate` carries no explicit `rv`.
     pub fn low_56_bits(self) -> u64 {
@@ -143,7 +135,7 @@ impl TraceId {
 
 impl fmt::Display for TraceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_hex(f, &self.0)
+        f.write_str(hex::as_str(&self.to_hex()))
     }
 }
 
@@ -190,11 +182,16 @@ impl SpanId {
     pub fn to_bytes(self) -> [u8; 8] {
         self.0
     }
+
+    /// The 16 lowercase hex characters, on the stack.
+    pub fn to_hex(self) -> [u8; 16] {
+        hex::encode(&self.0)
+    }
 }
 
 impl fmt::Display for SpanId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_hex(f, &self.0)
+        f.write_str(hex::as_str(&self.to_hex()))
     }
 }
 
@@ -262,6 +259,14 @@ mod tests {
             "0000000000000abc"
         );
         assert!(SpanId::from_hex_left_padded("00f067aa0ba902b71").is_err());
+    }
+
+    #[test]
+    fn to_hex_matches_display() {
+        let id = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap();
+        assert_eq!(&id.to_hex(), b"4bf92f3577b34da6a3ce929d0e0e4736");
+        let span = SpanId::from_hex("00f067aa0ba902b7").unwrap();
+        assert_eq!(&span.to_hex(), b"00f067aa0ba902b7");
     }
 
     #[test]

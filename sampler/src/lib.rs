@@ -7,6 +7,7 @@
 
 pub mod context;
 pub mod head;
+pub mod hex;
 pub mod ids;
 pub mod propagation;
 pub mod strategy;

@@ -9,7 +9,7 @@
 use std::fmt;
 
 use crate::TraceId;
-use crate::ids::hex_value;
+use crate::hex;
 
 /// 2^56: the number of distinct randomness values.
 const MAX: u64 = 1 << 56;
@@ -34,7 +34,7 @@ fn parse_hex_56(text: &str, exact: bool) -> Result<u64, ThresholdError> {
     }
     let mut value = 0u64;
     for c in text.bytes() {
-        value = (value << 4) | u64::from(hex_value(c).ok_or(ThresholdError::NotHex)?);
+        value = (value << 4) | u64::from(hex::value(c).ok_or(ThresholdError::NotHex)?);
     }
     // Left-justify: "8" means 0x80000000000000.
     Ok(value << (4 * (DIGITS - len)))
@@ -110,15 +110,46 @@ impl Threshold {
     }
 }
 
+impl Threshold {
+    /// The `th` encoding on the stack: 14 hex digits with trailing zeros removed, `0` for zero.
+    pub fn to_th(self) -> ThText {
+        let mut text = ThText {
+            buf: [b'0'; DIGITS],
+            len: 1,
+        };
+        if self.0 == 0 {
+            return text;
+        }
+        // Trailing zero digits are dropped; a value under 2^56 has at most 14 digits.
+        let digits = DIGITS - (self.0.trailing_zeros() as usize / 4).min(DIGITS - 1);
+        let shifted = self.0 >> (4 * (DIGITS - digits));
+        for (i, slot) in text.buf.iter_mut().take(digits).enumerate() {
+            let nibble = shifted >> (4 * (digits - 1 - i));
+            *slot = hex::digit((nibble & 0x0f) as u8);
+        }
+        text.len = digits;
+        text
+    }
+}
+
+/// A `th` value written on the stack by [`Threshold::to_th`].
+#[derive(Debug, Clone, Copy)]
+pub struct ThText {
+    buf: [u8; DIGITS],
+    len: usize,
+}
+
+impl ThText {
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        hex::as_str(self.buf.get(..self.len).unwrap_or_default())
+    }
+}
+
 impl fmt::Display for Threshold {
     /// The `th` encoding: 14 hex digits with trailing zeros removed, `0` for zero.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 == 0 {
-            return f.write_str("0");
-        }
-        let digits = DIGITS - (self.0.trailing_zeros() as usize / 4);
-        let shifted = self.0 >> (4 * (DIGITS - digits));
-        write!(f, "{shifted:0digits$x}")
+        f.write_str(self.to_th().as_str())
     }
 }
 
@@ -190,6 +221,20 @@ mod tests {
         fn th_round_trips(t in 0u64..MAX) {
             let t = Threshold(t);
             prop_assert_eq!(Threshold::parse_th(&t.to_string()).unwrap(), t);
+        }
+
+        /// The stack encoding writes what `format!` with a zero-padded width writes.
+        #[test]
+        fn th_text_matches_format(t in 0u64..MAX) {
+            let want = if t == 0 {
+                "0".to_owned()
+            } else {
+                let digits = DIGITS - (t.trailing_zeros() as usize / 4);
+                let shifted = t >> (4 * (DIGITS - digits));
+                format!("{shifted:0digits$x}")
+            };
+            let text = Threshold(t).to_th();
+            prop_assert_eq!(text.as_str(), want);
         }
     }
 }

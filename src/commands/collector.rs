@@ -1,6 +1,9 @@
 //! `meshtrace collector`.
 
+use std::path::Path;
+
 use collector::{CollectorConfig, StoreConfig};
+use sampler::tail::TailPolicyDocument;
 
 use super::{CommandError, shutdown_signal};
 use crate::cli::CollectorArgs;
@@ -8,7 +11,12 @@ use crate::listening::announce;
 
 /// Starts the collector and runs until a shutdown signal.
 pub async fn run(args: CollectorArgs) -> Result<(), CommandError> {
+    let tail_sampling = match &args.tail_policies {
+        Some(path) => read_tail_policies(path)?,
+        None => TailPolicyDocument::default(),
+    };
     let config = CollectorConfig {
+        tail_sampling,
         otlp_grpc: args.otlp_grpc,
         otlp_http: args.otlp_http,
         zipkin: args.zipkin,
@@ -17,6 +25,7 @@ pub async fn run(args: CollectorArgs) -> Result<(), CommandError> {
             max_traces: args.store_max_traces,
             ..StoreConfig::default()
         },
+        exporters: args.export,
         ..CollectorConfig::default()
     };
     let running = collector::start(config).await?;
@@ -27,4 +36,14 @@ pub async fn run(args: CollectorArgs) -> Result<(), CommandError> {
     let waited = shutdown_signal().await;
     running.shutdown().await;
     waited
+}
+
+/// Reads a tail policy document (YAML, which includes JSON).
+fn read_tail_policies(path: &Path) -> Result<TailPolicyDocument, CommandError> {
+    let fail = |message: String| CommandError::TailPolicies {
+        path: path.to_owned(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    serde_yaml_ng::from_str(&text).map_err(|e| fail(e.to_string()))
 }

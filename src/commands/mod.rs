@@ -42,6 +42,14 @@ pub enum CommandError {
     /// Writing the result to standard output failed.
     #[error("cannot write to standard output: {0}")]
     Stdout(std::io::Error),
+    /// The tail policy file cannot be read or parsed.
+    #[error("collector: --tail-policies {}: {message}", path.display())]
+    TailPolicies {
+        /// The file named by the flag.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The command exists in the SPEC but is not built yet.
     #[error("`meshtrace {0}` is not built yet")]
     NotBuilt(&'static str),

@@ -1,4 +1,5 @@
-//! The demo's load generator: a fixed request rate against productpage, bounded in flight.
+//! The demo's load generator: a steady request rate against productpage with regular bursts,
+//! bounded in flight.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,7 +11,23 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tokio::sync::{Semaphore, watch};
-use tokio::time::MissedTickBehavior;
+use tokio::time::Instant;
+
+/// Every `BURST_EVERY`, the rate triples for `BURST_FOR`.
+const BURST_EVERY: Duration = Duration::from_secs(10);
+const BURST_FOR: Duration = Duration::from_secs(2);
+const BURST_FACTOR: f64 = 3.0;
+
+/// Requests per second `elapsed` into the run: steady, with regular bursts.
+fn rate_at(rps: u32, elapsed: Duration) -> f64 {
+    let phase = Duration::from_nanos((elapsed.as_nanos() % BURST_EVERY.as_nanos()) as u64);
+    let base = f64::from(rps.max(1));
+    if phase >= BURST_EVERY - BURST_FOR {
+        base * BURST_FACTOR
+    } else {
+        base
+    }
+}
 
 /// Requests allowed in flight; past this, ticks are skipped and counted.
 const MAX_IN_FLIGHT: usize = 256;
@@ -47,12 +64,18 @@ pub async fn run(
 ) {
     let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
     let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rps.max(1))));
-    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let url = format!("http://{target}/productpage");
+    let started = Instant::now();
+    let mut next = started;
     loop {
+        next += Duration::from_secs_f64(1.0 / rate_at(rps, next - started));
+        // Far behind (a stalled machine): restart the schedule instead of bursting to catch up.
+        let now = Instant::now();
+        if now > next + Duration::from_secs(1) {
+            next = now;
+        }
         tokio::select! {
-            _ = ticker.tick() => {}
+            () = tokio::time::sleep_until(next) => {}
             _ = stop.wait_for(|s| *s) => break,
         }
         let Ok(permit) = permits.clone().try_acquire_owned() else {

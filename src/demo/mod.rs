@@ -17,6 +17,9 @@ use crate::cli::DemoArgs;
 use crate::commands::shutdown_signal;
 use load::LoadStats;
 
+/// The demo's tail policies: every error, every slow trace, a tenth of the rest.
+const POLICIES: &str = include_str!("policies.yaml");
+
 /// How often the progress line is printed.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
@@ -29,6 +32,9 @@ pub enum DemoError {
     /// A sidecar could not start.
     #[error("{0}")]
     Sidecar(#[from] proxy_integration::StartError),
+    /// The embedded tail policies do not parse (a build defect).
+    #[error("embedded tail policies: {0}")]
+    Policies(String),
     /// A workload could not listen.
     #[error("cannot start the {0} workload: {1}")]
     App(&'static str, std::io::Error),
@@ -37,24 +43,23 @@ pub enum DemoError {
 /// Runs the demo until `--duration` passes or Ctrl-C, then prints the summary.
 pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let tail_sampling =
+        serde_yaml_ng::from_str(POLICIES).map_err(|e| DemoError::Policies(e.to_string()))?;
     let collector = collector::start(CollectorConfig {
         otlp_grpc: loopback,
         otlp_http: loopback,
         zipkin: loopback,
         http: args.http,
+        exporters: args.export.clone(),
+        tail_sampling,
         ..CollectorConfig::default()
     })
     .await?;
+    let tail = collector.tail_counters().clone();
     let store = collector.store();
     let mesh = mesh::Mesh::start(collector.otlp_grpc_addr()).await?;
     let http = collector.http_addr();
-    summary::print_banner(
-        http,
-        collector.otlp_grpc_addr(),
-        mesh.entry,
-        args.rps,
-        args.duration,
-    );
+    summary::print_banner(http, collector.otlp_grpc_addr(), mesh.entry, &args);
 
     let stats = Arc::new(LoadStats::default());
     let (stop, stopped) = watch::channel(false);
@@ -73,7 +78,7 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         tokio::select! {
             _ = &mut deadline => break,
             _ = shutdown_signal() => break,
-            _ = progress.tick() => summary::print_progress(started.elapsed(), &stats, &store.stats()),
+            _ = progress.tick() => summary::print_progress(started.elapsed(), &stats, &store.stats(), &tail),
         }
     }
 
@@ -81,6 +86,14 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     let _ = load.await;
     mesh.shutdown().await;
     collector.shutdown().await;
-    summary::print_summary(started.elapsed(), &stats, &store.stats(), http);
+    let report = summary::Report {
+        elapsed: started.elapsed(),
+        load: &stats,
+        store: &store.stats(),
+        tail: &tail,
+        interesting: summary::interesting_traces(&store),
+        http,
+    };
+    report.print();
     Ok(())
 }

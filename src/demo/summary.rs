@@ -1,68 +1,149 @@
 //! What the demo prints: where to look, a progress line, and the closing summary.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use collector::StoreStats;
+use collector::tail::TailCounters;
+use collector::{StoreStats, TraceQuery, TraceStore};
 
 use super::load::LoadStats;
+use crate::cli::DemoArgs;
 
 /// Printed once everything listens.
-pub fn print_banner(
-    http: SocketAddr,
-    otlp: SocketAddr,
-    entry: SocketAddr,
-    rps: u32,
-    duration: Option<Duration>,
-) {
-    let until = duration.map_or("until Ctrl-C".to_owned(), |d| {
+pub fn print_banner(http: SocketAddr, otlp: SocketAddr, entry: SocketAddr, args: &DemoArgs) {
+    let until = args.duration.map_or("until Ctrl-C".to_owned(), |d| {
         format!("for {}", humantime::format_duration(d))
     });
     println!(
         "meshtrace demo: collector + Bookinfo (productpage -> details, reviews v1/v2/v3 -> ratings), each behind a sidecar"
     );
-    println!("  load            {rps} req/s to http://{entry}/productpage, {until}");
+    println!(
+        "  load            {} req/s (bursts of 3x for 2 s every 10 s) to http://{entry}/productpage, {until}",
+        args.rps
+    );
+    println!("  tail sampling   keep errors, traces over 250 ms, 10% of the rest");
     println!("  services        http://{http}/api/services");
     println!("  traces          http://{http}/api/traces?service=productpage&limit=20");
     println!("  OTLP/gRPC in    grpc://{otlp}");
     println!("  Jaeger UI       point a Jaeger UI's query base at http://{http}");
+    for url in &args.export {
+        println!("  exporting to    {url}");
+    }
 }
 
 /// One line every few seconds.
-pub fn print_progress(elapsed: Duration, load: &LoadStats, store: &StoreStats) {
+pub fn print_progress(
+    elapsed: Duration,
+    load: &LoadStats,
+    store: &StoreStats,
+    tail: &TailCounters,
+) {
     println!(
-        "[{:>4}s] requests {} (ok {}, errors {}, failed {}) | traces stored {} | spans {}",
+        "[{:>4}s] requests {} (ok {}, errors {}) | tail kept {} dropped {} buffered {} | traces stored {}",
         elapsed.as_secs(),
         LoadStats::get(&load.sent),
         LoadStats::get(&load.ok),
         LoadStats::get(&load.errors),
-        LoadStats::get(&load.failed),
+        TailCounters::get(&tail.traces_kept),
+        TailCounters::get(&tail.traces_dropped),
+        TailCounters::get(&tail.traces_buffered),
         store.traces,
-        store.spans,
     );
 }
 
-/// The closing table.
-pub fn print_summary(elapsed: Duration, load: &LoadStats, store: &StoreStats, http: SocketAddr) {
-    let sent = LoadStats::get(&load.sent);
-    println!();
-    println!("meshtrace demo summary ({:.1}s)", elapsed.as_secs_f64());
-    println!("  requests sent      {sent:>8}");
-    println!("    ok (2xx)         {:>8}", LoadStats::get(&load.ok));
-    println!("    errors           {:>8}", LoadStats::get(&load.errors));
-    println!("    failed           {:>8}", LoadStats::get(&load.failed));
-    println!("    skipped (busy)   {:>8}", LoadStats::get(&load.skipped));
-    println!("  traces stored      {:>8}", store.traces);
-    println!("  spans stored       {:>8}", store.spans);
-    println!("  spans per service:");
-    for (service, spans) in &store.spans_per_service {
-        println!("    {service:<16} {spans:>8}");
+/// A few traces worth opening: one with an error, the slowest.
+pub fn interesting_traces(store: &TraceStore) -> Vec<(&'static str, String)> {
+    let mut found = Vec::new();
+    let error = TraceQuery {
+        tags: BTreeMap::from([("error".to_owned(), "true".to_owned())]),
+        limit: 1,
+        ..TraceQuery::default()
+    };
+    let slow = TraceQuery {
+        duration_min: Some(250_000_000),
+        limit: 1,
+        ..TraceQuery::default()
+    };
+    for (label, query) in [("a failed request", error), ("a slow request", slow)] {
+        if let Some(trace) = store.find_traces(&query).first() {
+            found.push((label, collector::store::to_hex(&trace.trace_id)));
+        }
     }
-    if store.evicted_traces > 0 {
+    found
+}
+
+/// The closing summary.
+pub struct Report<'a> {
+    /// How long the demo ran.
+    pub elapsed: Duration,
+    /// What the load generator saw.
+    pub load: &'a LoadStats,
+    /// What the store holds.
+    pub store: &'a StoreStats,
+    /// What tail sampling did.
+    pub tail: &'a TailCounters,
+    /// Traces worth opening.
+    pub interesting: Vec<(&'static str, String)>,
+    /// The query API's address.
+    pub http: SocketAddr,
+}
+
+impl Report<'_> {
+    /// Prints the table.
+    pub fn print(&self) {
+        let (load, store, tail) = (self.load, self.store, self.tail);
+        let sent = LoadStats::get(&load.sent);
+        let secs = self.elapsed.as_secs_f64().max(0.001);
+        println!();
+        println!("meshtrace demo summary ({secs:.1}s)");
         println!(
-            "  traces evicted     {:>8} (store bound)",
-            store.evicted_traces
+            "  requests sent        {sent:>8}  ({:.1}/s)",
+            sent as f64 / secs
+        );
+        println!("    ok (2xx)           {:>8}", LoadStats::get(&load.ok));
+        println!("    errors             {:>8}", LoadStats::get(&load.errors));
+        println!("    failed             {:>8}", LoadStats::get(&load.failed));
+        println!(
+            "    skipped (busy)     {:>8}",
+            LoadStats::get(&load.skipped)
+        );
+        println!("  traces head-sampled  {sent:>8}  (every sidecar samples at p = 1)");
+        let (kept, dropped) = (
+            TailCounters::get(&tail.traces_kept),
+            TailCounters::get(&tail.traces_dropped),
+        );
+        println!(
+            "  traces kept by tail  {kept:>8}  of {} decided",
+            kept + dropped
+        );
+        for (policy, count) in tail.kept_by_policy() {
+            println!(
+                "    {:<18} {count:>8}",
+                if policy.is_empty() {
+                    "(no policy)"
+                } else {
+                    &policy
+                }
+            );
+        }
+        println!("  traces stored        {:>8}", store.traces);
+        println!("  spans per service:");
+        for (service, spans) in &store.spans_per_service {
+            println!("    {service:<18} {spans:>8}");
+        }
+        if store.evicted_traces > 0 {
+            println!(
+                "  traces evicted       {:>8} (store bound)",
+                store.evicted_traces
+            );
+        }
+        for (label, id) in &self.interesting {
+            println!("  {label:<20} http://{}/api/traces/{id}", self.http);
+        }
+        println!(
+            "  (the query API at http://{} stopped with the demo)",
+            self.http
         );
     }
-    println!("  (the query API at http://{http} stopped with the demo)");
 }

@@ -5,29 +5,26 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
-use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value::Value};
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use serde_json::Value as Json;
 
+use super::adjust::{ShownSpan, adjust};
 use super::model::{JaegerLog, JaegerProcess, JaegerReference, JaegerSpan, JaegerTag, JaegerTrace};
-use crate::store::{StoredSpan, Trace, to_hex};
+use crate::store::{StoredSpan, Trace, kind_name, to_hex, value_as_string};
 
 /// Jaeger's trace flag for a sampled span; everything stored was sampled.
 const FLAG_SAMPLED: u32 = 1;
 
-/// The Jaeger form of a stored trace.
+/// The Jaeger form of a stored trace, adjusted as jaeger-query adjusts it (see `adjust`).
 pub fn to_jaeger(trace: &Trace) -> JaegerTrace {
     let trace_id = to_hex(&trace.trace_id);
-    let mut spans: Vec<&Arc<StoredSpan>> = trace.spans.iter().collect();
-    spans.sort_by_key(|span| span.start_unix_nano);
-
     let mut processes = Processes::default();
-    let spans = spans
+    let spans = adjust(trace)
         .into_iter()
-        .map(|span| {
-            let process_id = processes.id_for(span);
-            to_jaeger_span(span, &trace_id, process_id)
+        .map(|shown| {
+            let process_id = processes.id_for(shown.span);
+            to_jaeger_span(shown, &trace_id, process_id)
         })
         .collect();
     JaegerTrace {
@@ -38,8 +35,9 @@ pub fn to_jaeger(trace: &Trace) -> JaegerTrace {
     }
 }
 
-fn to_jaeger_span(span: &StoredSpan, trace_id: &str, process_id: String) -> JaegerSpan {
-    let references = span
+fn to_jaeger_span(shown: ShownSpan<'_>, trace_id: &str, process_id: String) -> JaegerSpan {
+    let span = shown.span;
+    let references = shown
         .parent_span_id
         .map(|parent| JaegerReference {
             ref_type: "CHILD_OF",
@@ -60,7 +58,7 @@ fn to_jaeger_span(span: &StoredSpan, trace_id: &str, process_id: String) -> Jaeg
         .collect();
     JaegerSpan {
         trace_id: trace_id.to_owned(),
-        span_id: to_hex(&span.span_id),
+        span_id: to_hex(&shown.span_id),
         operation_name: span.name.clone(),
         references,
         flags: FLAG_SAMPLED,
@@ -69,7 +67,7 @@ fn to_jaeger_span(span: &StoredSpan, trace_id: &str, process_id: String) -> Jaeg
         tags: span_tags(span),
         logs,
         process_id,
-        warnings: None,
+        warnings: Some(shown.warnings).filter(|w| !w.is_empty()),
     }
 }
 
@@ -96,17 +94,6 @@ fn span_tags(span: &StoredSpan) -> Vec<JaegerTag> {
     tags
 }
 
-fn kind_name(kind: SpanKind) -> Option<&'static str> {
-    match kind {
-        SpanKind::Unspecified => None,
-        SpanKind::Internal => Some("internal"),
-        SpanKind::Server => Some("server"),
-        SpanKind::Client => Some("client"),
-        SpanKind::Producer => Some("producer"),
-        SpanKind::Consumer => Some("consumer"),
-    }
-}
-
 fn string_tag(key: &str, value: &str) -> JaegerTag {
     JaegerTag {
         key: key.to_owned(),
@@ -125,33 +112,13 @@ fn to_tag(kv: &KeyValue) -> JaegerTag {
             None => ("string", Json::String(d.to_string())),
         },
         Some(Value::StringValue(s)) => ("string", Json::String(s.clone())),
-        Some(other) => ("string", Json::String(to_json(Some(other)).to_string())),
+        Some(_) => ("string", Json::String(value_as_string(kv.value.as_ref()))),
         None => ("string", Json::String(String::new())),
     };
     JaegerTag {
         key: kv.key.clone(),
         kind,
         value,
-    }
-}
-
-/// Structured rendering for composite values (what Jaeger shows for OTLP arrays and maps).
-fn to_json(value: Option<&Value>) -> Json {
-    let any = |v: &AnyValue| to_json(v.value.as_ref());
-    match value {
-        None | Some(Value::StringValueStrindex(_)) => Json::Null,
-        Some(Value::StringValue(s)) => Json::String(s.clone()),
-        Some(Value::BoolValue(b)) => Json::Bool(*b),
-        Some(Value::IntValue(i)) => Json::from(*i),
-        Some(Value::DoubleValue(d)) => Json::from(*d),
-        Some(Value::BytesValue(bytes)) => Json::String(to_hex(bytes)),
-        Some(Value::ArrayValue(array)) => Json::Array(array.values.iter().map(any).collect()),
-        Some(Value::KvlistValue(list)) => Json::Object(
-            list.values
-                .iter()
-                .map(|kv| (kv.key.clone(), kv.value.as_ref().map_or(Json::Null, any)))
-                .collect(),
-        ),
     }
 }
 

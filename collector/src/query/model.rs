@@ -38,18 +38,57 @@ impl<T> Envelope<T> {
             total: 0,
             limit: 0,
             offset: 0,
-            errors: Some(vec![ApiError { code, msg }]),
+            errors: Some(vec![ApiError {
+                code: Some(code),
+                msg,
+                trace_id: None,
+            }]),
         }
+    }
+
+    /// Adds per-item errors (e.g. trace ids not found) to a successful answer.
+    pub fn with_errors(mut self, errors: Vec<ApiError>) -> Self {
+        if !errors.is_empty() {
+            self.errors = Some(errors);
+        }
+        self
     }
 }
 
 /// One entry of the envelope's `errors`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApiError {
-    /// The HTTP status code.
-    pub code: u16,
+    /// The HTTP status code; absent for per-trace errors of a successful answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<u16>,
     /// What went wrong.
     pub msg: String,
+    /// The trace the error is about, if any.
+    #[serde(rename = "traceID", skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
+}
+
+/// An operation of `/api/operations`: a span name and the kind of its spans (`""` when
+/// unspecified), `ui.Operation` in jaeger's `model/json/model.go`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JaegerOperation {
+    /// The span name.
+    pub name: String,
+    /// `server`, `client`, `producer`, `consumer`, `internal` or `""`.
+    pub span_kind: &'static str,
+}
+
+/// A service-to-service edge of `/api/dependencies` (`DependencyLink`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DependencyLink {
+    /// The calling service.
+    pub parent: String,
+    /// The called service.
+    pub child: String,
+    /// Calls seen in the window.
+    pub call_count: u64,
 }
 
 /// A whole trace.
@@ -93,7 +132,8 @@ pub struct JaegerSpan {
     /// Key into the trace's `processes`.
     #[serde(rename = "processID")]
     pub process_id: String,
-    /// Always `null`.
+    /// Problems found while adjusting the trace (clock skew, duplicate or missing ids), as
+    /// the Jaeger UI shows them; `null` when there are none.
     pub warnings: Option<Vec<String>>,
 }
 

@@ -12,7 +12,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value::Value};
 use opentelemetry_proto::tonic::trace::v1::span::{Event, SpanKind};
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use opentelemetry_proto::tonic::trace::v1::{Span, Status};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, Span, Status};
 
 use super::error::ReceiveError;
 use crate::pipeline::{Pipeline, Receiver};
@@ -59,11 +59,24 @@ pub fn ingest(
     receiver: Receiver,
     request: ExportTraceServiceRequest,
 ) -> Result<ExportTraceServiceResponse, ReceiveError> {
+    // Exporters get the request as it came (less the rejected spans), so fields the store
+    // does not keep (links, scopes, trace state) still reach the backend.
+    let original = pipeline
+        .carries_otlp()
+        .then(|| request.resource_spans.clone());
     let converted = convert_request(request);
     let counters = pipeline.counters();
     let accepted = converted.spans.len();
     if accepted > 0 {
-        pipeline.try_submit(converted.spans)?;
+        match original {
+            Some(mut otlp) => {
+                if converted.rejected > 0 {
+                    retain_valid(&mut otlp);
+                }
+                pipeline.try_submit_otlp(converted.spans, otlp)?;
+            }
+            None => pipeline.try_submit(converted.spans)?,
+        }
         counters.add_accepted(receiver, accepted);
     }
     counters.add_rejected(receiver, converted.rejected);
@@ -107,12 +120,46 @@ pub fn convert_request(request: ExportTraceServiceRequest) -> Converted {
     out
 }
 
+/// Removes the spans [`convert_span`] would reject, and any scope or resource left empty.
+pub fn retain_valid(resource_spans: &mut Vec<ResourceSpans>) {
+    for rs in resource_spans.iter_mut() {
+        for scope in &mut rs.scope_spans {
+            scope.spans.retain(|span| check_ids(span).is_ok());
+        }
+        rs.scope_spans.retain(|scope| !scope.spans.is_empty());
+    }
+    resource_spans.retain(|rs| !rs.scope_spans.is_empty());
+}
+
 /// Parses one span emitted by `service` from `resource`.
 pub fn convert_span(
     span: Span,
     service: &Arc<str>,
     resource: &Arc<[KeyValue]>,
 ) -> Result<StoredSpan, SpanError> {
+    let (trace_id, span_id, parent_span_id) = check_ids(&span)?;
+    Ok(StoredSpan {
+        trace_id,
+        span_id,
+        parent_span_id,
+        trace_state: span.trace_state,
+        name: span.name,
+        kind: SpanKind::try_from(span.kind).unwrap_or(SpanKind::Unspecified),
+        start_unix_nano: span.start_time_unix_nano,
+        end_unix_nano: span.end_time_unix_nano,
+        service: Arc::clone(service),
+        resource: Arc::clone(resource),
+        attributes: span.attributes,
+        status: span.status.map(convert_status).unwrap_or_default(),
+        events: span.events.into_iter().map(convert_event).collect(),
+    })
+}
+
+/// Trace id, span id and parent of a span.
+type Ids = ([u8; 16], [u8; 8], Option<[u8; 8]>);
+
+/// The span's ids, checked: the one rule deciding which spans are rejected.
+fn check_ids(span: &Span) -> Result<Ids, SpanError> {
     let trace_id = <[u8; 16]>::try_from(span.trace_id.as_slice())
         .map_err(|_| SpanError::TraceIdLength(span.trace_id.len()))?;
     if trace_id == [0; 16] {
@@ -131,20 +178,7 @@ pub fn convert_span(
             Err(_) => return Err(SpanError::ParentSpanIdLength(bytes.len())),
         },
     };
-    Ok(StoredSpan {
-        trace_id,
-        span_id,
-        parent_span_id,
-        name: span.name,
-        kind: SpanKind::try_from(span.kind).unwrap_or(SpanKind::Unspecified),
-        start_unix_nano: span.start_time_unix_nano,
-        end_unix_nano: span.end_time_unix_nano,
-        service: Arc::clone(service),
-        resource: Arc::clone(resource),
-        attributes: span.attributes,
-        status: span.status.map(convert_status).unwrap_or_default(),
-        events: span.events.into_iter().map(convert_event).collect(),
-    })
+    Ok((trace_id, span_id, parent_span_id))
 }
 
 /// The `service.name` string attribute of a resource, or [`UNKNOWN_SERVICE`].
@@ -235,6 +269,47 @@ mod tests {
         assert_eq!(&*span.service, "checkout");
         assert_eq!(span.kind, SpanKind::Server);
         assert_eq!(span.resource.len(), 1);
+    }
+
+    #[test]
+    fn retain_valid_keeps_what_convert_keeps() {
+        let mut otlp = request(
+            "checkout",
+            vec![
+                otlp_span(&TRACE, &SPAN, &[], "ok"),
+                otlp_span(&[1, 2, 3], &SPAN, &[], "bad trace"),
+            ],
+        )
+        .resource_spans;
+        otlp.extend(request("empty", vec![otlp_span(&TRACE, &[0; 8], &[], "bad")]).resource_spans);
+        retain_valid(&mut otlp);
+        assert_eq!(otlp.len(), 1, "a resource left without spans is removed");
+        let names: Vec<_> = otlp[0].scope_spans[0]
+            .spans
+            .iter()
+            .map(|s| &s.name)
+            .collect();
+        assert_eq!(names, ["ok"]);
+    }
+
+    #[tokio::test]
+    async fn exporting_pipeline_gets_the_original_spans_less_the_rejected() {
+        let (pipeline, mut drain) = Pipeline::bounded(4);
+        let pipeline = pipeline.carrying_otlp(true);
+        let mut good = otlp_span(&TRACE, &SPAN, &[], "ok");
+        good.trace_state = "vendor=1".into();
+        let req = request("checkout", vec![good, otlp_span(&[1], &SPAN, &[], "bad")]);
+        let response = ingest(&pipeline, Receiver::OtlpGrpc, req).unwrap();
+        assert_eq!(response.partial_success.unwrap().rejected_spans, 1);
+        let batch = drain.recv_accepted().await.unwrap();
+        assert_eq!(batch.spans.len(), 1);
+        let otlp = batch.otlp.unwrap();
+        let spans = &otlp[0].scope_spans[0].spans;
+        assert_eq!(spans.len(), 1);
+        assert_eq!(
+            spans[0].trace_state, "vendor=1",
+            "fields the store drops survive"
+        );
     }
 
     #[test]

@@ -1,53 +1,28 @@
 //! The embedded trace store: the end of the ingest path and the source of the query API.
 //!
 //! Spans arrive already validated ([`StoredSpan`]) from the pipeline; [`TraceStore`] groups
-//! them by trace id within hard bounds and answers the Jaeger UI's questions.
+//! them by trace id within hard bounds (traces, spans per trace, approximate bytes, age) and
+//! keeps indexes by service, operation, start time and duration so searches do not scan
+//! every span (`index`, `search`).
 
+mod config;
 mod id;
+mod index;
+mod inner;
 mod memory;
+mod model;
+mod search;
+mod size;
 mod span;
+mod tags;
 
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
+pub use config::{DEFAULT_MAX_AGE_SECS, DEFAULT_MAX_BYTES, RetentionConfig};
 pub use id::{TraceIdError, parse_trace_id, to_hex};
 pub use memory::{InsertOutcome, TraceStore};
+pub use model::{Operation, StoreStats, Trace, TraceQuery};
+pub use size::approximate_size;
 pub use span::{SpanEvent, SpanStatus, StoredSpan};
-
-/// One trace as read from the store.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Trace {
-    /// The trace id.
-    pub trace_id: [u8; 16],
-    /// Its spans, in arrival order.
-    pub spans: Vec<Arc<StoredSpan>>,
-}
-
-/// A search over the stored traces.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TraceQuery {
-    /// Only traces with a span of this service.
-    pub service: Option<String>,
-    /// Only traces with a span of this operation (of `service`, when that is given too).
-    pub operation: Option<String>,
-    /// At most this many traces; `0` means no limit.
-    pub limit: usize,
-}
-
-/// Counters and sizes of the store.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct StoreStats {
-    /// Traces currently held.
-    pub traces: usize,
-    /// Spans currently held.
-    pub spans: usize,
-    /// Spans currently held, per service.
-    pub spans_per_service: BTreeMap<String, u64>,
-    /// Traces evicted, oldest first, to respect `max_traces` (since start).
-    pub evicted_traces: u64,
-    /// Spans dropped because their trace already had `max_spans_per_trace` (since start).
-    pub dropped_spans: u64,
-}
+pub use tags::{kind_name, value_as_string};

@@ -16,6 +16,8 @@ pub struct StoredSpan {
     pub span_id: [u8; 8],
     /// The parent span, `None` for a root.
     pub parent_span_id: Option<[u8; 8]>,
+    /// The span's W3C `tracestate` as received (carries `ot=th`: its adjusted count).
+    pub trace_state: String,
     /// The operation name.
     pub name: String,
     /// Server, client, producer, consumer, internal or unspecified.

@@ -124,6 +124,12 @@ impl SamplingControl {
         self.update(|layers| layers.remote = Some(strategy))
     }
 
+    /// Removes the collector's strategy (it has none for this service any more): the local
+    /// override, or the default, is in force again.
+    pub fn clear_remote(&self) -> Result<u64, StrategyError> {
+        self.update(|layers| layers.remote = None)
+    }
+
     fn update(&self, change: impl FnOnce(&mut Layers)) -> Result<u64, StrategyError> {
         let mut layers = self.layers.lock().unwrap_or_else(PoisonError::into_inner);
         let mut next = Layers {
@@ -170,6 +176,8 @@ mod tests {
         assert_eq!(state(), (Source::Local, 4, Some(1.0)));
         control.clear_local().unwrap();
         assert_eq!(state(), (Source::Remote, 5, Some(0.2)));
+        control.clear_remote().unwrap();
+        assert_eq!(state(), (Source::Default, 6, Some(0.1)));
     }
 
     #[test]

@@ -1,23 +1,26 @@
 //! B3 multi-header propagation (`X-B3-TraceId`, `X-B3-SpanId`, `X-B3-Sampled`, `X-B3-Flags`).
 
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader};
+use super::{Extracted, Format, InvalidHeader, insert_or_remove};
 use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState};
 
-const TRACE_ID: &str = "x-b3-traceid";
-const SPAN_ID: &str = "x-b3-spanid";
-const PARENT_SPAN_ID: &str = "x-b3-parentspanid";
-const SAMPLED: &str = "x-b3-sampled";
-const FLAGS: &str = "x-b3-flags";
+static TRACE_ID: HeaderName = HeaderName::from_static("x-b3-traceid");
+static SPAN_ID: HeaderName = HeaderName::from_static("x-b3-spanid");
+static PARENT_SPAN_ID: HeaderName = HeaderName::from_static("x-b3-parentspanid");
+static SAMPLED: HeaderName = HeaderName::from_static("x-b3-sampled");
+static FLAGS: HeaderName = HeaderName::from_static("x-b3-flags");
 /// Headers this format owns.
-pub(super) const HEADERS: &[&str] = &[TRACE_ID, SPAN_ID, PARENT_SPAN_ID, SAMPLED, FLAGS];
+pub(super) static HEADERS: [&HeaderName; 5] =
+    [&TRACE_ID, &SPAN_ID, &PARENT_SPAN_ID, &SAMPLED, &FLAGS];
+/// Headers [`inject`] always writes.
+pub(super) static ALWAYS_WRITTEN: [&HeaderName; 2] = [&TRACE_ID, &SPAN_ID];
 
 const INVALID: InvalidHeader = InvalidHeader {
     format: Format::B3Multi,
 };
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, InvalidHeader> {
+fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Result<Option<&'a str>, InvalidHeader> {
     headers
         .get(name)
         .map(|v| v.to_str().map_err(|_| INVALID))
@@ -26,10 +29,10 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Inv
 
 /// The decision carried by `X-B3-Flags` and `X-B3-Sampled`; `Deferred` when neither is set.
 fn sampling(headers: &HeaderMap) -> Result<SamplingState, InvalidHeader> {
-    if header(headers, FLAGS)? == Some("1") {
+    if header(headers, &FLAGS)? == Some("1") {
         return Ok(SamplingState::Debug);
     }
-    match header(headers, SAMPLED)? {
+    match header(headers, &SAMPLED)? {
         None => Ok(SamplingState::Deferred),
         Some("1" | "true") => Ok(SamplingState::Sampled),
         Some("0" | "false") => Ok(SamplingState::NotSampled),
@@ -40,7 +43,7 @@ fn sampling(headers: &HeaderMap) -> Result<SamplingState, InvalidHeader> {
 /// Reads the `X-B3-*` headers. Without both ids, a sampling header alone is a decision with
 /// no context; nothing at all means "no context".
 pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
-    let (Some(trace), Some(span)) = (header(headers, TRACE_ID)?, header(headers, SPAN_ID)?) else {
+    let (Some(trace), Some(span)) = (header(headers, &TRACE_ID)?, header(headers, &SPAN_ID)?) else {
         return Ok(match sampling(headers)? {
             SamplingState::Deferred => None,
             state => Some(Extracted::DecisionOnly(state)),
@@ -48,7 +51,7 @@ pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidH
     };
     let trace_id = TraceId::from_hex_64_or_128(trace).map_err(|_| INVALID)?;
     let span_id = SpanId::from_hex(span).map_err(|_| INVALID)?;
-    if let Some(parent) = header(headers, PARENT_SPAN_ID)? {
+    if let Some(parent) = header(headers, &PARENT_SPAN_ID)? {
         SpanId::from_hex(parent).map_err(|_| INVALID)?;
     }
     Ok(Some(Extracted::Context(SpanContext {
@@ -62,20 +65,15 @@ pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidH
 
 /// Writes the `X-B3-*` headers; debug is sent as `X-B3-Flags: 1` (which implies sampled).
 pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
-    let ids = [
-        (TRACE_ID, context.trace_id.to_string()),
-        (SPAN_ID, context.span_id.to_string()),
-    ];
-    for (name, value) in ids {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(name, value);
-        }
-    }
+    let trace = HeaderValue::from_bytes(&context.trace_id.to_hex());
+    insert_or_remove(headers, &TRACE_ID, trace);
+    let span = HeaderValue::from_bytes(&context.span_id.to_hex());
+    insert_or_remove(headers, &SPAN_ID, span);
     let decision = match context.sampling {
         SamplingState::Deferred => None,
-        SamplingState::NotSampled => Some((SAMPLED, "0")),
-        SamplingState::Sampled => Some((SAMPLED, "1")),
-        SamplingState::Debug => Some((FLAGS, "1")),
+        SamplingState::NotSampled => Some((&SAMPLED, "0")),
+        SamplingState::Sampled => Some((&SAMPLED, "1")),
+        SamplingState::Debug => Some((&FLAGS, "1")),
     };
     if let Some((name, value)) = decision {
         headers.insert(name, HeaderValue::from_static(value));

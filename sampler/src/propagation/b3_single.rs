@@ -1,14 +1,16 @@
 //! B3 single-header propagation: `b3: {trace}-{span}[-{sampling}[-{parent}]]`, or a bare
 //! sampling decision `b3: {0|1|d}` (openzipkin/b3-propagation).
 
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader};
-use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState};
+use super::{Extracted, Format, InvalidHeader, insert_or_remove};
+use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState, hex};
 
-const B3: &str = "b3";
-/// Headers this format owns.
-pub(super) const HEADERS: &[&str] = &[B3];
+static B3: HeaderName = HeaderName::from_static("b3");
+/// Headers this format owns, all of them always written by [`inject`].
+pub(super) static HEADERS: [&HeaderName; 1] = [&B3];
+/// `{trace:32}-{span:16}-{d}`.
+const MAX_LEN: usize = 32 + 1 + 16 + 2;
 
 const INVALID: InvalidHeader = InvalidHeader { format: Format::B3 };
 
@@ -24,7 +26,7 @@ fn sampling(field: &str) -> Result<SamplingState, InvalidHeader> {
 
 /// Reads `b3`. Several lines, non-ASCII text or any malformed field make it invalid.
 pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
-    let mut lines = headers.get_all(B3).iter();
+    let mut lines = headers.get_all(&B3).iter();
     let Some(value) = lines.next() else {
         return Ok(None);
     };
@@ -67,16 +69,19 @@ fn parse(text: &str) -> Result<Extracted, InvalidHeader> {
 
 /// Writes `b3: {trace}-{span}[-{1|0|d}]` (a deferred decision omits the sampling field).
 pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
-    let decision = match context.sampling {
-        SamplingState::Deferred => "",
-        SamplingState::NotSampled => "-0",
-        SamplingState::Sampled => "-1",
-        SamplingState::Debug => "-d",
+    let decision: &[u8] = match context.sampling {
+        SamplingState::Deferred => b"",
+        SamplingState::NotSampled => b"-0",
+        SamplingState::Sampled => b"-1",
+        SamplingState::Debug => b"-d",
     };
-    let value = format!("{}-{}{decision}", context.trace_id, context.span_id);
-    if let Ok(value) = HeaderValue::from_str(&value) {
-        headers.insert(B3, value);
-    }
+    let mut value = hex::Buf::<MAX_LEN>::new();
+    value
+        .push_hex(&context.trace_id.to_bytes())
+        .push(b"-")
+        .push_hex(&context.span_id.to_bytes())
+        .push(decision);
+    insert_or_remove(headers, &B3, HeaderValue::from_bytes(value.as_bytes()));
 }
 
 #[cfg(test)]
@@ -156,8 +161,8 @@ mod tests {
     #[test]
     fn two_b3_lines_are_invalid() {
         let mut headers = HeaderMap::new();
-        headers.append(B3, HeaderValue::from_static("0"));
-        headers.append(B3, HeaderValue::from_static("1"));
+        headers.append(&B3, HeaderValue::from_static("0"));
+        headers.append(&B3, HeaderValue::from_static("1"));
         assert_eq!(extract(&headers), Err(INVALID));
     }
 }

@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 
 use super::{Extracted, InvalidHeader, b3_multi, b3_single, jaeger, w3c};
 use crate::SpanContext;
@@ -55,12 +55,22 @@ impl Format {
     }
 
     /// The headers this format owns (removed before injecting).
-    pub fn headers(self) -> &'static [&'static str] {
+    pub fn headers(self) -> &'static [&'static HeaderName] {
         match self {
-            Format::W3c => w3c::HEADERS,
-            Format::B3 => b3_single::HEADERS,
-            Format::B3Multi => b3_multi::HEADERS,
-            Format::Jaeger => jaeger::HEADERS,
+            Format::W3c => &w3c::HEADERS,
+            Format::B3 => &b3_single::HEADERS,
+            Format::B3Multi => &b3_multi::HEADERS,
+            Format::Jaeger => &jaeger::HEADERS,
+        }
+    }
+
+    /// The headers [`Format::inject`] always writes (so they need no removal first).
+    pub(super) fn always_written(self) -> &'static [&'static HeaderName] {
+        match self {
+            Format::W3c => &w3c::ALWAYS_WRITTEN,
+            Format::B3 => &b3_single::HEADERS,
+            Format::B3Multi => &b3_multi::ALWAYS_WRITTEN,
+            Format::Jaeger => &jaeger::HEADERS,
         }
     }
 }

@@ -6,14 +6,16 @@
 //! hex: bit 0 sampled, bit 1 debug (debug implies sampled); other bits are ignored. The
 //! parent span id is checked for syntax and then dropped (it is deprecated in Jaeger).
 
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader};
-use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState};
+use super::{Extracted, Format, InvalidHeader, insert_or_remove};
+use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState, hex};
 
-const UBER_TRACE_ID: &str = "uber-trace-id";
-/// Headers this format owns.
-pub(super) const HEADERS: &[&str] = &[UBER_TRACE_ID];
+static UBER_TRACE_ID: HeaderName = HeaderName::from_static("uber-trace-id");
+/// Headers this format owns, all of them always written by [`inject`].
+pub(super) static HEADERS: [&HeaderName; 1] = [&UBER_TRACE_ID];
+/// `{trace:32}:{span:16}:0:{flags:1}`.
+const MAX_LEN: usize = 32 + 1 + 16 + 3 + 1;
 
 const INVALID: InvalidHeader = InvalidHeader {
     format: Format::Jaeger,
@@ -24,7 +26,7 @@ const DEBUG: u8 = 0x02;
 
 /// Reads `uber-trace-id`. Several lines or any malformed field make it invalid.
 pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
-    let mut lines = headers.get_all(UBER_TRACE_ID).iter();
+    let mut lines = headers.get_all(&UBER_TRACE_ID).iter();
     let Some(value) = lines.next() else {
         return Ok(None);
     };
@@ -93,10 +95,16 @@ pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
         SamplingState::Sampled => SAMPLED,
         SamplingState::Debug => SAMPLED | DEBUG,
     };
-    let value = format!("{}:{}:0:{flags:x}", context.trace_id, context.span_id);
-    if let Ok(value) = HeaderValue::from_str(&value) {
-        headers.insert(UBER_TRACE_ID, value);
-    }
+    let mut value = hex::Buf::<MAX_LEN>::new();
+    value
+        .push_hex(&context.trace_id.to_bytes())
+        .push(b":")
+        .push_hex(&context.span_id.to_bytes())
+        .push(b":0:")
+        // Flags are at most SAMPLED | DEBUG: one hex digit, as `{flags:x}` writes it.
+        .push(&[hex::digit(flags)]);
+    let value = HeaderValue::from_bytes(value.as_bytes());
+    insert_or_remove(headers, &UBER_TRACE_ID, value);
 }
 
 #[cfg(test)]
@@ -162,11 +170,11 @@ mod tests {
         let mut headers = HeaderMap::new();
         inject(&ctx, &mut headers);
         assert_eq!(
-            headers[UBER_TRACE_ID],
+            headers[&UBER_TRACE_ID],
             "0000000000000000a3ce929d0e0e4736:00f067aa0ba902b7:0:3"
         );
         ctx.sampling = SamplingState::Deferred;
         inject(&ctx, &mut headers);
-        assert!(headers[UBER_TRACE_ID].to_str().unwrap().ends_with(":0:0"));
+        assert!(headers[&UBER_TRACE_ID].to_str().unwrap().ends_with(":0:0"));
     }
 }

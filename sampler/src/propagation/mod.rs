@@ -8,6 +8,9 @@ mod jaeger;
 mod propagator;
 mod w3c;
 
+use http::header::InvalidHeaderValue;
+use http::{HeaderMap, HeaderName, HeaderValue};
+
 pub use format::{Format, UnknownFormat};
 use propagator::Extracted;
 pub use propagator::{Extraction, InvalidHeader, Propagation};
@@ -26,6 +29,23 @@ pub const APP_PROPAGATED_HEADERS: &[&str] = &[
     "uber-trace-id",
     "x-request-id",
 ];
+
+/// Sets `name` to `value`; a value that could not be built (never, for the hex and digits
+/// the codecs write) removes the header instead, so a stale context never travels on.
+fn insert_or_remove(
+    headers: &mut HeaderMap,
+    name: &'static HeaderName,
+    value: Result<HeaderValue, InvalidHeaderValue>,
+) {
+    match value {
+        Ok(value) => {
+            headers.insert(name, value);
+        }
+        Err(_) => {
+            headers.remove(name);
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,6 @@
 //! Reading a request's trace context in the SPEC's order and writing the configured formats.
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 
 use super::Format;
 use crate::{SamplingState, SpanContext};
@@ -39,21 +39,32 @@ pub struct Extraction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Propagation {
     inject: Vec<Format>,
+    /// Every known trace header that injecting `inject` does not always overwrite: removed
+    /// first, so no stale context travels on.
+    clear: Vec<&'static HeaderName>,
 }
 
 impl Default for Propagation {
     /// W3C and B3 multi, as Istio applications expect.
     fn default() -> Self {
-        Self {
-            inject: vec![Format::W3c, Format::B3Multi],
-        }
+        Self::new(vec![Format::W3c, Format::B3Multi])
     }
 }
 
 impl Propagation {
     /// Injects the given formats, in order.
     pub fn new(inject: Vec<Format>) -> Self {
-        Self { inject }
+        let overwritten = |name: &HeaderName| {
+            inject
+                .iter()
+                .any(|format| format.always_written().contains(&name))
+        };
+        let clear = Format::EXTRACT_ORDER
+            .iter()
+            .flat_map(|format| format.headers().iter().copied())
+            .filter(|name| !overwritten(name))
+            .collect();
+        Self { inject, clear }
     }
 
     /// The formats injected, in order.
@@ -94,10 +105,10 @@ impl Propagation {
 
     /// Replaces every trace header of every format with `context` in the configured formats.
     pub fn inject(&self, context: &SpanContext, headers: &mut HeaderMap) {
-        for format in Format::EXTRACT_ORDER {
-            for name in format.headers() {
-                headers.remove(*name);
-            }
+        // `insert` replaces every line of a name, so only the names a format may leave
+        // unwritten need removing first.
+        for name in &self.clear {
+            headers.remove(*name);
         }
         for format in &self.inject {
             format.inject(context, headers);

@@ -1,15 +1,16 @@
 //! W3C Trace Context: `traceparent` and `tracestate`, Level 1 and the Level 2 random flag.
 
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader};
-use crate::ids::hex_value;
-use crate::{SamplingState, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+use super::{Extracted, Format, InvalidHeader, insert_or_remove};
+use crate::{SamplingState, SpanContext, SpanId, TraceFlags, TraceId, TraceState, hex};
 
-const TRACEPARENT: &str = "traceparent";
-const TRACESTATE: &str = "tracestate";
+static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+static TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 /// Headers this format owns.
-pub(super) const HEADERS: &[&str] = &[TRACEPARENT, TRACESTATE];
+pub(super) static HEADERS: [&HeaderName; 2] = [&TRACEPARENT, &TRACESTATE];
+/// Headers [`inject`] always writes.
+pub(super) static ALWAYS_WRITTEN: [&HeaderName; 1] = [&TRACEPARENT];
 /// Length of a version-00 `traceparent`.
 const LEN_V00: usize = 55;
 
@@ -19,7 +20,7 @@ const INVALID: InvalidHeader = InvalidHeader {
 
 /// Parses `traceparent`; `tracestate` is read only when `traceparent` is valid.
 pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
-    let mut lines = headers.get_all(TRACEPARENT).iter();
+    let mut lines = headers.get_all(&TRACEPARENT).iter();
     let Some(value) = lines.next() else {
         return Ok(None);
     };
@@ -32,12 +33,7 @@ pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidH
         .map_err(|_| INVALID)?
         .trim_matches([' ', '\t']);
     let (trace_id, span_id, flags) = parse_traceparent(text).ok_or(INVALID)?;
-    let trace_state = TraceState::parse(
-        headers
-            .get_all(TRACESTATE)
-            .iter()
-            .filter_map(|v| v.to_str().ok()),
-    );
+    let trace_state = TraceState::from_header_values(headers.get_all(&TRACESTATE));
     Ok(Some(Extracted::Context(SpanContext {
         trace_id,
         span_id,
@@ -84,7 +80,7 @@ fn parse_traceparent(text: &str) -> Option<(TraceId, SpanId, TraceFlags)> {
     let [hi, lo] = flags.as_bytes() else {
         return None;
     };
-    let flags = (hex_value(*hi)? << 4) | hex_value(*lo)?;
+    let flags = (hex::value(*hi)? << 4) | hex::value(*lo)?;
     // Lowercase only: this catches an uppercase version (the other fields are checked above).
     if prefix.bytes().any(|c| c.is_ascii_uppercase()) {
         return None;
@@ -92,20 +88,43 @@ fn parse_traceparent(text: &str) -> Option<(TraceId, SpanId, TraceFlags)> {
     Some((trace_id, span_id, TraceFlags::from_byte(flags)))
 }
 
-/// Writes one version-00 `traceparent`, and `tracestate` when it has members.
+/// Writes one version-00 `traceparent`, and `tracestate` when it has members (an unchanged
+/// list is the received header value itself, shared, not rewritten).
 pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
-    let traceparent = format!(
-        "00-{}-{}-{:02x}",
-        context.trace_id,
-        context.span_id,
-        context.flags().to_byte()
-    );
-    if let Ok(value) = HeaderValue::from_str(&traceparent) {
-        headers.insert(TRACEPARENT, value);
+    let mut traceparent = hex::Buf::<LEN_V00>::new();
+    traceparent
+        .push(b"00-")
+        .push_hex(&context.trace_id.to_bytes())
+        .push(b"-")
+        .push_hex(&context.span_id.to_bytes())
+        .push(b"-")
+        .push_hex(&[context.flags().to_byte()]);
+    let value = HeaderValue::from_bytes(traceparent.as_bytes());
+    insert_or_remove(headers, &TRACEPARENT, value);
+    if let Some(value) = context.trace_state.header_value() {
+        headers.insert(&TRACESTATE, value);
     }
-    if !context.trace_state.is_empty()
-        && let Ok(value) = HeaderValue::from_str(&context.trace_state.to_header_value())
-    {
-        headers.insert(TRACESTATE, value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inject_writes_the_version_00_layout() {
+        let context = SpanContext {
+            trace_id: TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+            span_id: SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+            sampling: SamplingState::Sampled,
+            random: true,
+            trace_state: TraceState::default(),
+        };
+        let mut headers = HeaderMap::new();
+        inject(&context, &mut headers);
+        assert_eq!(
+            headers[&TRACEPARENT],
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03"
+        );
+        assert!(!headers.contains_key(&TRACESTATE));
     }
 }

@@ -91,6 +91,11 @@ impl TailPolicySet {
         }
     }
 
+    /// Whether the set has no policies at all, and so keeps every trace.
+    pub fn is_keep_all(&self) -> bool {
+        self.drops.is_empty() && self.policies.is_empty()
+    }
+
     /// The document this set was built from (what `GET /api/v1/sampling/tail` returns).
     pub fn document(&self) -> &TailPolicyDocument {
         &self.document

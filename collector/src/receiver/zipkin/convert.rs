@@ -113,6 +113,8 @@ fn convert(span: ZipkinSpan, service: Arc<str>, resource: Arc<[KeyValue]>) -> St
         trace_id: span.trace_id,
         span_id: span.id,
         parent_span_id: span.parent_id,
+        // Zipkin carries no tracestate.
+        trace_state: String::new(),
         name: span.name,
         kind,
         start_unix_nano: start,

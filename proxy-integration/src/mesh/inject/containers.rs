@@ -209,6 +209,8 @@ pub fn proxy_container(options: &InjectOptions, service: &str, app_port: u16) ->
             format!("127.0.0.1:{app_port}"),
             "--collector".to_owned(),
             options.collector.clone(),
+            // The init container's iptables rules send the pod's traffic here.
+            "--transparent".to_owned(),
         ],
         ports: vec![
             port("inbound", DEFAULT_INBOUND_CAPTURE_PORT),

@@ -82,15 +82,44 @@ impl Default for TailPolicyDocument {
     }
 }
 
+/// Kept trace ids remembered by default (about 6 MB).
+pub const DEFAULT_SAMPLED_CACHE_SIZE: usize = 100_000;
+/// Dropped trace ids remembered by default, as 8-byte fingerprints (about 6 MB).
+pub const DEFAULT_NON_SAMPLED_CACHE_SIZE: usize = 250_000;
+
+fn default_sampled_cache_size() -> usize {
+    DEFAULT_SAMPLED_CACHE_SIZE
+}
+
+fn default_non_sampled_cache_size() -> usize {
+    DEFAULT_NON_SAMPLED_CACHE_SIZE
+}
+
 /// `decision_cache`: how many decided trace ids are remembered so late spans follow the
-/// decision (0 = no cache, the OpenTelemetry Collector's default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// decision (0 = no cache). Unlike the OpenTelemetry Collector, whose default is 0 (late
+/// spans start a new trace and may be decided differently), both caches are on by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionCacheConfig {
     /// Trace ids of kept traces remembered.
-    #[serde(default, deserialize_with = "int::required")]
+    #[serde(
+        default = "default_sampled_cache_size",
+        deserialize_with = "int::required"
+    )]
     pub sampled_cache_size: usize,
     /// Trace ids of dropped traces remembered.
-    #[serde(default, deserialize_with = "int::required")]
+    #[serde(
+        default = "default_non_sampled_cache_size",
+        deserialize_with = "int::required"
+    )]
     pub non_sampled_cache_size: usize,
+}
+
+impl Default for DecisionCacheConfig {
+    fn default() -> Self {
+        Self {
+            sampled_cache_size: DEFAULT_SAMPLED_CACHE_SIZE,
+            non_sampled_cache_size: DEFAULT_NON_SAMPLED_CACHE_SIZE,
+        }
+    }
 }

@@ -1,108 +1,10 @@
-//! The query API through the real `Router`, without sockets, asserting exact JSON.
+//! The Jaeger UI's `/api/*` endpoints, asserting exact JSON.
 
-use std::sync::Arc;
-
-use axum::Router;
-use axum::body::Body;
-use http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, any_value::Value};
-use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
-use opentelemetry_proto::tonic::trace::v1::status::StatusCode as OtlpStatus;
+use http::StatusCode;
 use serde_json::{Value as Json, json};
-use tower::ServiceExt;
 
-use super::router;
-use crate::config::StoreConfig;
-use crate::store::{SpanEvent, SpanStatus, StoredSpan, TraceStore};
-use crate::test_support::{kv, kv_str, stored};
-
-const TRACE: u128 = 0x4bf92f3577b34da6a3ce929d0e0e4736;
-const T0: u64 = 1_700_000_000_123_456_789;
-
-async fn get(app: &Router, uri: &str) -> (StatusCode, Vec<u8>) {
-    let request = Request::get(uri).body(Body::empty()).unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (status, body.to_vec())
-}
-
-async fn get_json(app: &Router, uri: &str) -> (StatusCode, Json) {
-    let (status, body) = get(app, uri).await;
-    (status, serde_json::from_slice(&body).unwrap())
-}
-
-/// frontend `GET /` (server, error) -> backend `query` (client, ok) and frontend `render`.
-fn sample_store() -> Arc<TraceStore> {
-    let frontend_resource = vec![
-        kv_str("service.name", "frontend"),
-        kv_str("host.name", "web-1"),
-    ];
-    let root = StoredSpan {
-        span_id: 0x00f067aa0ba902b7u64.to_be_bytes(),
-        kind: SpanKind::Server,
-        start_unix_nano: T0,
-        end_unix_nano: T0 + 2_500_000,
-        resource: Arc::from(frontend_resource.clone()),
-        attributes: vec![
-            kv_str("http.method", "GET"),
-            kv("http.status_code", Value::IntValue(500)),
-            kv("retried", Value::BoolValue(true)),
-            kv("ratio", Value::DoubleValue(0.5)),
-        ],
-        status: SpanStatus {
-            code: OtlpStatus::Error,
-            message: "boom".into(),
-        },
-        events: vec![SpanEvent {
-            time_unix_nano: T0 + 1_000_000,
-            name: "exception".into(),
-            attributes: vec![kv_str("exception.message", "oops")],
-        }],
-        ..stored(TRACE, 1, None, "frontend", "GET /")
-    };
-    let array = Value::ArrayValue(ArrayValue {
-        values: vec![
-            AnyValue {
-                value: Some(Value::StringValue("a".into())),
-            },
-            AnyValue {
-                value: Some(Value::IntValue(1)),
-            },
-        ],
-    });
-    let child = StoredSpan {
-        span_id: 2u64.to_be_bytes(),
-        kind: SpanKind::Client,
-        start_unix_nano: T0 + 500_000,
-        end_unix_nano: T0 + 1_500_000,
-        attributes: vec![kv("db.args", array)],
-        status: SpanStatus {
-            code: OtlpStatus::Ok,
-            message: String::new(),
-        },
-        ..stored(TRACE, 2, Some(0x00f067aa0ba902b7), "backend", "query")
-    };
-    // Same service and equal resource, in a different allocation: must share process p1.
-    let render = StoredSpan {
-        span_id: 3u64.to_be_bytes(),
-        kind: SpanKind::Unspecified,
-        start_unix_nano: T0 + 700_000,
-        end_unix_nano: T0 + 800_000,
-        resource: Arc::from(frontend_resource),
-        ..stored(TRACE, 3, Some(0x00f067aa0ba902b7), "frontend", "render")
-    };
-    let store = TraceStore::new(StoreConfig::default());
-    // Arrival order differs from start order on purpose.
-    store.insert([
-        child,
-        render,
-        root,
-        stored(0xabc, 9, None, "batch", "nightly"),
-    ]);
-    Arc::new(store)
-}
+use super::support::{get, get_json, sample_store};
+use crate::query::router;
 
 #[tokio::test]
 async fn get_trace_has_the_jaeger_shape() {
@@ -282,4 +184,42 @@ async fn health_endpoints() {
         assert_eq!(status, StatusCode::OK, "{path}");
         assert_eq!(body, b"ok", "{path}");
     }
+}
+
+#[tokio::test]
+async fn operations_with_span_kinds() {
+    let app = router(sample_store());
+    let (status, body) = get_json(&app, "/api/operations?service=frontend").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"data": [{"name": "GET /", "spanKind": "server"}, {"name": "render", "spanKind": ""}],
+               "total": 2, "limit": 0, "offset": 0, "errors": null})
+    );
+    let (_, body) = get_json(&app, "/api/operations?service=frontend&spanKind=server").await;
+    assert_eq!(
+        body["data"],
+        json!([{"name": "GET /", "spanKind": "server"}])
+    );
+    let (_, body) = get_json(&app, "/api/operations?service=backend&spanKind=").await;
+    assert_eq!(
+        body["data"],
+        json!([{"name": "query", "spanKind": "client"}])
+    );
+    let (_, body) = get_json(&app, "/api/operations?service=nobody").await;
+    assert_eq!(body["data"], json!([]));
+
+    let (status, body) = get_json(&app, "/api/operations").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"data": null, "total": 0, "limit": 0, "offset": 0,
+               "errors": [{"code": 400, "msg": "parameter 'service' is required"}]})
+    );
+    let (status, body) = get_json(&app, "/api/operations?service=frontend&spanKind=sever").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["errors"][0]["msg"],
+        "unable to parse param 'spanKind': unknown span kind \"sever\", expected server, client, producer, consumer or internal"
+    );
 }

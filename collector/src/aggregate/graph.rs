@@ -1,0 +1,357 @@
+//! The service graph: client spans paired with the server spans they caused.
+//!
+//! A call shows up as a client span in the caller and a server span in the callee whose
+//! parent is that client span (OpenTelemetry, B3 multi), or, for Zipkin's shared spans, a
+//! server span with the client span's own id. Either half may arrive first, from different
+//! batches and receivers, so each waits in a pairing table keyed by (trace id, span id) for
+//! at most the pairing window. The table is sharded by trace id (both halves of a call share
+//! it; each shard also holds its own edge table, merged on read, so pairing takes one lock)
+//! and bounded: past `max_pending_spans` the oldest waiting half is dropped. Halves that
+//! never pair (calls to uninstrumented services, sampled on one side only) expire and are
+//! counted. Each half waits under one key: a client under its own id, a server under its
+//! parent's id (its own id when it has no parent); a Zipkin shared server is found by a client
+//! under the client's parent id and recognised by its span id equal to the client's. A paired
+//! call counts on the edge `client service -> server service` with the
+//! client span's adjusted count and the client's duration (what the caller waited); it failed
+//! when either span has an error status.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+use tokio::time::Instant;
+
+use super::AggregateError;
+use super::config::AggregateConfig;
+use super::distribution::{Distribution, Layout};
+use super::edges::{EdgeSnapshot, EdgeTable};
+use super::key::PassThroughBuild;
+use super::labels::is_error;
+use super::series::Observation;
+use super::weight::AdjustedCount;
+use super::window::{Clock, Window};
+use crate::store::StoredSpan;
+
+/// Where a half waits: (trace id, span id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PairKey([u8; 16], [u8; 8]);
+
+impl Hash for PairKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Ids are random: the span id folded with the trace id's random end is a good hash.
+        let mut low = [0u8; 8];
+        low.copy_from_slice(&self.0[8..]);
+        state.write_u64(u64::from_le_bytes(self.1) ^ u64::from_le_bytes(low).rotate_left(32));
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Client,
+    Server,
+}
+
+/// A span waiting for its partner.
+#[derive(Debug, Clone)]
+struct Half {
+    side: Side,
+    span_id: [u8; 8],
+    service: Arc<str>,
+    nanos: u64,
+    error: bool,
+    weight: AdjustedCount,
+    seq: u64,
+}
+
+/// Arrival order of waiting halves, for expiry and eviction.
+#[derive(Debug, Clone, Copy)]
+struct Arrival {
+    at: Instant,
+    seq: u64,
+    key: PairKey,
+}
+
+#[derive(Debug, Default)]
+struct PairShard {
+    pending: HashMap<PairKey, Half, PassThroughBuild>,
+    order: VecDeque<Arrival>,
+    edges: EdgeTable,
+    next_seq: u64,
+    paired: u64,
+    expired: u64,
+    evicted: u64,
+}
+
+/// Counters of the service graph.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GraphStats {
+    /// Halves waiting for their partner now.
+    pub pending_spans: usize,
+    /// Calls paired since start.
+    pub paired_calls: u64,
+    /// Halves that waited the whole pairing window in vain.
+    pub expired_spans: u64,
+    /// Halves dropped unpaired because the table was full.
+    pub evicted_spans: u64,
+    /// Distinct edges held now.
+    pub edges: usize,
+    /// Calls counted on the overflow edge because the edge cap was reached.
+    pub overflow_calls: u64,
+}
+
+/// Calls between services, from client/server span pairs.
+#[derive(Debug)]
+pub struct ServiceGraph {
+    shards: Box<[Mutex<PairShard>]>,
+    layout: Layout,
+    clock: Clock,
+    history: u64,
+    window: Duration,
+    max_pending_per_shard: usize,
+    max_edges: usize,
+}
+
+/// Whether a span can be half of a call.
+fn pairable(span: &StoredSpan) -> bool {
+    matches!(span.kind, SpanKind::Client | SpanKind::Server)
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Poisoning leaves counters, not broken invariants: keep going.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl ServiceGraph {
+    /// An empty graph with these settings; slots count from `start`.
+    pub fn new(config: &AggregateConfig, start: Instant) -> Result<Self, AggregateError> {
+        config.validate()?;
+        // A power of two, so a shard is picked with a mask.
+        let shards = config.shards.next_power_of_two();
+        Ok(Self {
+            shards: (0..shards).map(|_| Mutex::default()).collect(),
+            layout: Layout::new()?,
+            clock: Clock::new(start, config.slot()),
+            history: config.history_slots(),
+            window: config.pairing_window(),
+            max_pending_per_shard: config.max_pending_spans.div_ceil(shards).max(1),
+            max_edges: config.max_edges,
+        })
+    }
+
+    /// Offers a span: client and server spans wait for (or complete) their pair.
+    pub fn observe(&self, span: &StoredSpan, weight: AdjustedCount, now: Instant) {
+        if pairable(span) {
+            if let Some(shard) = self.shard(span) {
+                self.observe_locked(&mut lock(shard), span, weight, now);
+            }
+        }
+    }
+
+    /// Offers spans received together at `now`, taking each shard's lock once.
+    pub fn observe_batch(&self, spans: &[(&StoredSpan, AdjustedCount)], now: Instant) {
+        let mask = self.shards.len() - 1;
+        let index = |span: &StoredSpan| usize::from(span.trace_id[15]) & mask;
+        let mut pairable: Vec<(&StoredSpan, AdjustedCount)> =
+            spans.iter().copied().filter(|(s, _)| pairable(s)).collect();
+        pairable.sort_unstable_by_key(|(s, _)| index(s));
+        for group in pairable.chunk_by(|a, b| index(a.0) == index(b.0)) {
+            let Some(shard) = group.first().and_then(|(s, _)| self.shard(s)) else {
+                continue;
+            };
+            let mut shard = lock(shard);
+            for &(span, weight) in group {
+                self.observe_locked(&mut shard, span, weight, now);
+            }
+        }
+    }
+
+    /// The shard of a span's trace.
+    fn shard(&self, span: &StoredSpan) -> Option<&Mutex<PairShard>> {
+        self.shards
+            .get(usize::from(span.trace_id[15]) & (self.shards.len() - 1))
+    }
+
+    fn observe_locked(
+        &self,
+        shard: &mut PairShard,
+        span: &StoredSpan,
+        weight: AdjustedCount,
+        now: Instant,
+    ) {
+        let side = if span.kind == SpanKind::Client {
+            Side::Client
+        } else {
+            Side::Server
+        };
+        let half = Half {
+            side,
+            span_id: span.span_id,
+            service: Arc::clone(&span.service),
+            nanos: span.duration_nanos(),
+            error: is_error(span),
+            weight,
+            seq: 0,
+        };
+        let own = PairKey(span.trace_id, span.span_id);
+        let parent = span.parent_span_id.map(|p| PairKey(span.trace_id, p));
+        shard.expire(now, self.window);
+        let partner = match side {
+            // Its server waits under this client's id (or, shared, under its parent's id).
+            Side::Client => shard
+                .take(own, Side::Server, None)
+                .or_else(|| parent.and_then(|p| shard.take(p, Side::Server, Some(span.span_id)))),
+            // Its client waits under this server's parent id (or, shared, under its own id).
+            Side::Server => parent
+                .and_then(|p| shard.take(p, Side::Client, None))
+                .or_else(|| shard.take(own, Side::Client, None)),
+        };
+        let Some(partner) = partner else {
+            shard.wait(
+                half,
+                parent.filter(|_| side == Side::Server).unwrap_or(own),
+                now,
+                self.max_pending_per_shard,
+            );
+            return;
+        };
+        shard.paired += 1;
+        let (client, server) = match side {
+            Side::Client => (half, partner),
+            Side::Server => (partner, half),
+        };
+        let obs = Observation {
+            slot: self.clock.slot_of(now),
+            bucket: self.layout.bucket(client.nanos),
+            seconds: client.nanos as f64 / 1e9,
+            weight: client.weight,
+            error: client.error || server.error,
+        };
+        shard.edges.record(
+            &client.service,
+            &server.service,
+            obs,
+            self.max_edges,
+            self.history,
+        );
+    }
+
+    /// Every edge in `window` as read at `now`, merged over the shards, sorted.
+    pub fn snapshot(&self, window: Window, now: Instant) -> Vec<EdgeSnapshot> {
+        let first = (window != Window::All).then(|| self.clock.first_slot(window, now));
+        let slot = self.clock.slot_of(now);
+        let mut merged: BTreeMap<(Arc<str>, Arc<str>), Distribution> = BTreeMap::new();
+        for shard in self.shards.iter() {
+            for edge in lock(shard).edges.snapshot(first, slot, self.history) {
+                merged
+                    .entry((edge.client, edge.server))
+                    .or_default()
+                    .add(&edge.data);
+            }
+        }
+        merged
+            .into_iter()
+            .map(|((client, server), data)| EdgeSnapshot {
+                client,
+                server,
+                data,
+            })
+            .collect()
+    }
+
+    /// The graph's counters (expiring what is due at `now` first).
+    pub fn stats(&self, now: Instant) -> GraphStats {
+        let mut stats = GraphStats::default();
+        let mut edges = BTreeSet::new();
+        for shard in self.shards.iter() {
+            let mut shard = lock(shard);
+            shard.expire(now, self.window);
+            stats.pending_spans += shard.pending.len();
+            stats.paired_calls += shard.paired;
+            stats.expired_spans += shard.expired;
+            stats.evicted_spans += shard.evicted;
+            stats.overflow_calls += shard.edges.overflowed();
+            edges.extend(shard.edges.keys());
+        }
+        stats.edges = edges.len();
+        stats
+    }
+
+    /// The HDR layout of the edges' latency.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+}
+
+impl PairShard {
+    /// Removes and returns the half of `side` waiting under `key` (with span id `span_id`,
+    /// when given).
+    fn take(&mut self, key: PairKey, side: Side, span_id: Option<[u8; 8]>) -> Option<Half> {
+        let waiting = self.pending.get(&key)?;
+        if waiting.side != side || span_id.is_some_and(|id| id != waiting.span_id) {
+            return None;
+        }
+        self.pending.remove(&key)
+    }
+
+    /// Makes `half` wait under `key`, dropping the oldest waiting half when full. A key
+    /// already taken (a duplicate span) keeps the first.
+    fn wait(&mut self, mut half: Half, key: PairKey, now: Instant, max_pending: usize) {
+        if self.pending.contains_key(&key) {
+            return;
+        }
+        while self.pending.len() >= max_pending {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            if self.forget(oldest) {
+                self.evicted += 1;
+            }
+        }
+        half.seq = self.next_seq;
+        self.next_seq += 1;
+        self.order.push_back(Arrival {
+            at: now,
+            seq: half.seq,
+            key,
+        });
+        self.pending.insert(key, half);
+        self.compact(max_pending);
+    }
+
+    /// Drops the half that arrived as `arrival`, if it is still waiting.
+    fn forget(&mut self, arrival: Arrival) -> bool {
+        if self
+            .pending
+            .get(&arrival.key)
+            .is_some_and(|h| h.seq == arrival.seq)
+        {
+            self.pending.remove(&arrival.key);
+            return true;
+        }
+        false
+    }
+
+    /// Drops halves that waited longer than `window`.
+    fn expire(&mut self, now: Instant, window: Duration) {
+        while let Some(&oldest) = self.order.front() {
+            if now.saturating_duration_since(oldest.at) < window {
+                break;
+            }
+            self.order.pop_front();
+            if self.forget(oldest) {
+                self.expired += 1;
+            }
+        }
+    }
+
+    /// Keeps the arrival queue from filling with entries of halves already paired.
+    fn compact(&mut self, max_pending: usize) {
+        if self.order.len() > 2 * max_pending + 16 {
+            let pending = &self.pending;
+            self.order
+                .retain(|a| pending.get(&a.key).is_some_and(|h| h.seq == a.seq));
+        }
+    }
+}

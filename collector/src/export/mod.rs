@@ -1,0 +1,37 @@
+//! Exporters: every span the collector accepts, sent on to any number of OTLP backends.
+//!
+//! The pipeline drain hands each accepted batch to every exporter's bounded [`ExportQueue`]
+//! without waiting; each exporter task batches by size and time, encodes once, compresses
+//! with gzip and sends over OTLP/gRPC (`otlp_grpc`, statuses read by `grpc_status`) or
+//! OTLP/HTTP (`otlp_http`), retrying with backoff (`retry`). `config` parses the URLs,
+//! `counters` names the metrics.
+
+mod config;
+mod convert;
+mod counters;
+mod encode;
+mod exporter;
+mod grpc_status;
+mod http_date;
+mod otlp_grpc;
+mod otlp_http;
+mod queue;
+mod retry;
+mod transport;
+
+#[cfg(test)]
+mod tests;
+
+pub use config::{
+    DEFAULT_BATCH_SPANS, DEFAULT_BATCH_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_QUEUE_SPANS,
+    DEFAULT_REQUEST_TIMEOUT, ExporterConfig, ExporterUrlError, Protocol,
+};
+pub use convert::to_resource_spans;
+pub use counters::{
+    DROPPED_SPANS, EXPORTER_LABEL, ExportCounters, ExportSnapshot, FAILED_SPANS, QUEUE_SPANS,
+    RETRIES, SENT_SPANS,
+};
+pub use exporter::{ExporterHandle, spawn};
+pub use otlp_grpc::EXPORT_PATH;
+pub use queue::{EnqueueError, ExportItem, ExportQueue};
+pub use retry::{AttemptError, RetryPolicy};

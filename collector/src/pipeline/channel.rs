@@ -1,0 +1,146 @@
+//! The submitting side of the pipeline: a bounded channel that refuses rather than waits.
+//!
+//! When the collector exports, each batch also carries its spans in OTLP form: the original
+//! `ResourceSpans` for OTLP receivers (so nothing the store does not keep is lost on the way
+//! to a backend), or a conversion made here, on the receiver's task, for the others.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
+use tokio::sync::mpsc;
+
+use super::counters::IngestCounters;
+use super::drain::PipelineDrain;
+use crate::export::to_resource_spans;
+use crate::store::StoredSpan;
+
+/// A group of validated spans submitted together (one export request's worth).
+pub type SpanBatch = Vec<StoredSpan>;
+
+/// One accepted batch on its way to the drain.
+#[derive(Debug)]
+pub struct Accepted {
+    /// The spans for the store.
+    pub spans: SpanBatch,
+    /// The same spans in OTLP form for the exporters; `None` when nothing is exported.
+    pub otlp: Option<Vec<ResourceSpans>>,
+}
+
+/// Why a batch was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SubmitError {
+    /// The channel is at capacity; the caller should shed load.
+    #[error("pipeline is full")]
+    Full,
+    /// The drain has stopped; the collector is shutting down.
+    #[error("pipeline is shut down")]
+    Closed,
+}
+
+/// The submitting side: cheap to clone, one per receiver.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    tx: mpsc::Sender<Accepted>,
+    refused: Arc<AtomicU64>,
+    counters: Arc<IngestCounters>,
+    carry_otlp: bool,
+}
+
+impl Pipeline {
+    /// A pipeline holding at most `capacity` batches (at least one) in flight.
+    pub fn bounded(capacity: usize) -> (Pipeline, PipelineDrain) {
+        // `mpsc::channel` panics on zero; config validation rejects zero, this keeps the
+        // constructor total.
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let pipeline = Pipeline {
+            tx,
+            refused: Arc::new(AtomicU64::new(0)),
+            counters: Arc::new(IngestCounters::default()),
+            carry_otlp: false,
+        };
+        (pipeline, PipelineDrain::new(rx))
+    }
+
+    /// Makes batches carry their OTLP form too (set when the collector has exporters,
+    /// before the pipeline is cloned into receivers).
+    pub fn carrying_otlp(mut self, carry: bool) -> Self {
+        self.carry_otlp = carry;
+        self
+    }
+
+    /// Whether batches must carry their OTLP form.
+    pub fn carries_otlp(&self) -> bool {
+        self.carry_otlp
+    }
+
+    /// Offers a batch without waiting; its OTLP form, when needed, is converted from it.
+    pub fn try_submit(&self, spans: SpanBatch) -> Result<(), SubmitError> {
+        let otlp = self.carry_otlp.then(|| to_resource_spans(&spans));
+        self.send(Accepted { spans, otlp })
+    }
+
+    /// Offers a batch that arrived as OTLP without waiting; `otlp` must hold the same spans
+    /// and is dropped when nothing is exported.
+    pub fn try_submit_otlp(
+        &self,
+        spans: SpanBatch,
+        otlp: Vec<ResourceSpans>,
+    ) -> Result<(), SubmitError> {
+        let otlp = self.carry_otlp.then_some(otlp);
+        self.send(Accepted { spans, otlp })
+    }
+
+    fn send(&self, batch: Accepted) -> Result<(), SubmitError> {
+        self.tx.try_send(batch).map_err(|err| {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            match err {
+                mpsc::error::TrySendError::Full(_) => SubmitError::Full,
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Closed,
+            }
+        })
+    }
+
+    /// Batches refused so far (full or closed), across all clones.
+    pub fn refused_batches(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+
+    /// The receivers' counters, shared by every clone.
+    pub fn counters(&self) -> &Arc<IngestCounters> {
+        &self.counters
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::stored;
+
+    #[test]
+    fn refuses_when_full_without_waiting() {
+        let (pipeline, _drain) = Pipeline::bounded(1);
+        assert_eq!(
+            pipeline.try_submit(vec![stored(1, 1, None, "a", "op")]),
+            Ok(())
+        );
+        assert_eq!(
+            pipeline.clone().try_submit(Vec::new()),
+            Err(SubmitError::Full)
+        );
+        assert_eq!(pipeline.refused_batches(), 1);
+    }
+
+    #[tokio::test]
+    async fn otlp_form_travels_only_when_carried() {
+        let (pipeline, mut drain) = Pipeline::bounded(4);
+        let spans = || vec![stored(1, 1, None, "a", "op")];
+        pipeline.try_submit(spans()).unwrap();
+        assert!(drain.recv_accepted().await.unwrap().otlp.is_none());
+
+        let pipeline = pipeline.carrying_otlp(true);
+        pipeline.try_submit(spans()).unwrap();
+        let otlp = drain.recv_accepted().await.unwrap().otlp.unwrap();
+        assert_eq!(otlp, to_resource_spans(&spans()));
+    }
+}

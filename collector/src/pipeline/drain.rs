@@ -1,0 +1,181 @@
+//! The consuming side of the pipeline: one task moving accepted batches through tail sampling
+//! (when policies are set) into the store and into every exporter's queue.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio::time::{Duration, Instant, MissedTickBehavior};
+
+use super::channel::{Accepted, SpanBatch};
+use crate::export::{ExportItem, ExportQueue, to_resource_spans};
+use crate::store::{StoredSpan, TraceStore};
+use crate::tail::TailProcessor;
+
+/// How often buffered traces are checked for their decision deadline.
+const TAIL_TICK: Duration = Duration::from_millis(100);
+
+/// The consuming side, owned by the drain task.
+#[derive(Debug)]
+pub struct PipelineDrain {
+    rx: mpsc::Receiver<Accepted>,
+    exporters: Vec<ExportQueue>,
+    tail: Option<TailProcessor>,
+}
+
+impl PipelineDrain {
+    pub(super) fn new(rx: mpsc::Receiver<Accepted>) -> Self {
+        Self {
+            rx,
+            exporters: Vec::new(),
+            tail: None,
+        }
+    }
+
+    /// Tail-samples every batch with `tail` before delivering it.
+    pub fn with_tail(mut self, tail: TailProcessor) -> Self {
+        self.tail = Some(tail);
+        self
+    }
+
+    /// Also hands every batch to these exporters' queues (never waiting on them). Pair with
+    /// [`Pipeline::carrying_otlp`](super::Pipeline::carrying_otlp).
+    pub fn with_exporters(mut self, exporters: Vec<ExportQueue>) -> Self {
+        self.exporters = exporters;
+        self
+    }
+
+    /// The next batch's spans; `None` once every sender is gone or the channel was closed
+    /// and emptied.
+    pub async fn recv(&mut self) -> Option<SpanBatch> {
+        self.rx.recv().await.map(|batch| batch.spans)
+    }
+
+    /// The next batch with its OTLP form, if carried.
+    pub async fn recv_accepted(&mut self) -> Option<Accepted> {
+        self.rx.recv().await
+    }
+
+    /// Delivers batches until `shutdown` completes, then refuses new batches and delivers
+    /// the ones already accepted before returning (dropping the exporters' queues, which
+    /// lets them flush and stop).
+    pub async fn run(mut self, store: Arc<TraceStore>, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut tick = tokio::time::interval(TAIL_TICK);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                batch = self.rx.recv() => match batch {
+                    Some(batch) => self.deliver(&store, batch),
+                    None => break,
+                },
+                _ = tick.tick(), if self.tail.is_some() => self.expire(&store),
+                () = &mut shutdown => break,
+            }
+        }
+        self.rx.close();
+        while let Some(batch) = self.rx.recv().await {
+            self.deliver(&store, batch);
+        }
+        // Whatever still waits for a decision is decided now.
+        let mut kept = Vec::new();
+        if let Some(tail) = &mut self.tail {
+            tail.flush(Instant::now(), &mut kept);
+        }
+        self.deliver_spans(&store, kept);
+    }
+
+    fn expire(&mut self, store: &TraceStore) {
+        let mut kept = Vec::new();
+        if let Some(tail) = &mut self.tail {
+            tail.expire(Instant::now(), &mut kept);
+        }
+        self.deliver_spans(store, kept);
+    }
+
+    fn deliver(&mut self, store: &TraceStore, batch: Accepted) {
+        match &mut self.tail {
+            Some(tail) if !tail.passes_through() => {
+                let mut kept = Vec::new();
+                tail.accept(batch.spans, Instant::now(), &mut kept);
+                self.deliver_spans(store, kept);
+            }
+            _ => self.deliver_batch(store, batch),
+        }
+    }
+
+    /// Delivers tail-sampled spans: their OTLP form is rebuilt (they were annotated).
+    fn deliver_spans(&self, store: &TraceStore, spans: Vec<StoredSpan>) {
+        if spans.is_empty() {
+            return;
+        }
+        self.deliver_batch(store, Accepted { spans, otlp: None });
+    }
+
+    fn deliver_batch(&self, store: &TraceStore, batch: Accepted) {
+        if !self.exporters.is_empty() && !batch.spans.is_empty() {
+            let otlp = batch
+                .otlp
+                .unwrap_or_else(|| to_resource_spans(&batch.spans));
+            let item = ExportItem::new(Arc::new(otlp));
+            for queue in &self.exporters {
+                // A full queue drops the batch for that exporter and counts it; the store
+                // and the other exporters still get it.
+                let _ = queue.try_enqueue(item.clone());
+            }
+        }
+        store.insert(batch.spans);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StoreConfig;
+    use crate::export::ExportCounters;
+    use crate::pipeline::{Pipeline, SubmitError};
+    use crate::test_support::stored;
+
+    #[tokio::test]
+    async fn shutdown_drains_accepted_batches_then_refuses() {
+        let (pipeline, drain) = Pipeline::bounded(8);
+        for trace in 1..=3 {
+            pipeline
+                .try_submit(vec![stored(trace, 1, None, "a", "op")])
+                .unwrap();
+        }
+        let store = Arc::new(TraceStore::new(StoreConfig::default()));
+        // Shutdown is already signalled: the drain must still store what was accepted.
+        drain.run(Arc::clone(&store), async {}).await;
+        assert_eq!(store.stats().traces, 3);
+        assert_eq!(pipeline.try_submit(Vec::new()), Err(SubmitError::Closed));
+    }
+
+    #[tokio::test]
+    async fn every_exporter_gets_every_batch_and_a_full_one_does_not_block() {
+        let (pipeline, drain) = Pipeline::bounded(8);
+        let pipeline = pipeline.carrying_otlp(true);
+        let roomy = Arc::new(ExportCounters::default());
+        let tight = Arc::new(ExportCounters::default());
+        let (roomy_queue, mut roomy_rx) = ExportQueue::bounded(100, Arc::clone(&roomy));
+        let (tight_queue, _tight_rx) = ExportQueue::bounded(2, Arc::clone(&tight));
+        let drain = drain.with_exporters(vec![roomy_queue, tight_queue]);
+        for trace in 1..=3 {
+            let spans = vec![
+                stored(trace, 1, None, "a", "op"),
+                stored(trace, 2, None, "a", "op"),
+            ];
+            pipeline.try_submit(spans).unwrap();
+        }
+        let store = Arc::new(TraceStore::new(StoreConfig::default()));
+        drain.run(Arc::clone(&store), async {}).await;
+        assert_eq!(store.stats().spans, 6);
+        assert_eq!((roomy.queued(), roomy.snapshot().dropped), (6, 0));
+        assert_eq!((tight.queued(), tight.snapshot().dropped), (2, 4));
+        let mut received = 0;
+        while let Some(item) = roomy_rx.recv().await {
+            received += item.spans();
+        }
+        assert_eq!(received, 6, "queues close when the drain ends");
+    }
+}

@@ -1,0 +1,7 @@
+//! The query API through the real `Router`, without sockets.
+
+mod graph;
+mod search;
+mod support;
+mod v1;
+mod v3;

@@ -1,0 +1,4 @@
+//! Store tests: bounds and eviction (`bounds`), indexed search (`search`).
+
+mod bounds;
+mod search;

@@ -1,0 +1,60 @@
+//! Tail sampling's own counters: atomics bumped by the pipeline task, read by `/metrics`.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What tail sampling did since start.
+#[derive(Debug, Default)]
+pub struct TailCounters {
+    /// Traces kept.
+    pub traces_kept: AtomicU64,
+    /// Traces dropped.
+    pub traces_dropped: AtomicU64,
+    /// Traces decided before their deadline because the buffer was full.
+    pub traces_decided_early: AtomicU64,
+    /// Spans that arrived after their trace was kept, and were kept.
+    pub late_spans_kept: AtomicU64,
+    /// Spans that arrived after their trace was dropped, and were dropped.
+    pub late_spans_dropped: AtomicU64,
+    /// Traces waiting for a decision now.
+    pub traces_buffered: AtomicU64,
+    /// Spans waiting for a decision now.
+    pub spans_buffered: AtomicU64,
+    /// Bytes waiting for a decision now.
+    pub bytes_buffered: AtomicU64,
+    /// Traces kept, by the policy that kept them (`""`: no policies, everything kept).
+    kept_by_policy: Mutex<BTreeMap<String, u64>>,
+}
+
+impl TailCounters {
+    pub(super) fn incr(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn set(counter: &AtomicU64, value: u64) {
+        counter.store(value, Ordering::Relaxed);
+    }
+
+    pub(super) fn kept_by(&self, policy: Option<&str>) {
+        let mut map = self
+            .kept_by_policy
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *map.entry(policy.unwrap_or_default().to_owned())
+            .or_default() += 1;
+    }
+
+    /// Traces kept per policy.
+    pub fn kept_by_policy(&self) -> BTreeMap<String, u64> {
+        self.kept_by_policy
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Reads a counter.
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,140 @@
+//! Lowercase hex, both ways, without allocating: ids and header values are written into
+//! fixed-size stack buffers instead of through `format!` and `{:02x}` per byte.
+
+/// The lowercase hex digits.
+const LOWER: &[u8; 16] = b"0123456789abcdef";
+
+/// The lowercase hex digit of the low four bits of `nibble`.
+pub fn digit(nibble: u8) -> u8 {
+    // The mask keeps the index in 0..16, the table's length, so this cannot go out of bounds.
+    LOWER[usize::from(nibble & 0x0f)]
+}
+
+/// The value of one lowercase hex digit.
+pub fn value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    }
+}
+
+/// Writes `bytes` as lowercase hex at the start of `out`, two digits per byte, and returns how
+/// many bytes of `out` were written. Stops early (whole bytes only) when `out` is too short.
+pub fn encode_into(bytes: &[u8], out: &mut [u8]) -> usize {
+    let mut written = 0;
+    for (byte, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        if let [hi, lo] = pair {
+            *hi = digit(byte >> 4);
+            *lo = digit(*byte);
+            written += 2;
+        }
+    }
+    written
+}
+
+/// `bytes` as lowercase hex in a buffer of `N` characters (`N` is twice the input length at
+/// every call site; a longer `N` leaves trailing zero bytes, a shorter one drops bytes).
+pub fn encode<const N: usize>(bytes: &[u8]) -> [u8; N] {
+    let mut out = [0u8; N];
+    encode_into(bytes, &mut out);
+    out
+}
+
+/// A header value assembled left to right in a stack buffer of `N` bytes: literal parts and
+/// hex-encoded ids, with no allocation until the caller copies it into a `HeaderValue`.
+/// Writes past `N` are dropped; every call site sizes `N` for its longest value.
+#[derive(Debug, Clone, Copy)]
+pub struct Buf<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for Buf<N> {
+    fn default() -> Self {
+        Self {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+}
+
+impl<const N: usize> Buf<N> {
+    /// An empty buffer.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends `bytes` as they are.
+    pub fn push(&mut self, bytes: &[u8]) -> &mut Self {
+        let free = self.buf.get_mut(self.len..).unwrap_or_default();
+        let n = bytes.len().min(free.len());
+        if let (Some(dst), Some(src)) = (free.get_mut(..n), bytes.get(..n)) {
+            dst.copy_from_slice(src);
+            self.len += n;
+        }
+        self
+    }
+
+    /// Appends `bytes` as lowercase hex.
+    pub fn push_hex(&mut self, bytes: &[u8]) -> &mut Self {
+        let free = self.buf.get_mut(self.len..).unwrap_or_default();
+        self.len += encode_into(bytes, free);
+        self
+    }
+
+    /// What was written.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// The text of a buffer this module wrote (always ASCII); empty if it is not UTF-8.
+pub fn as_str(buf: &[u8]) -> &str {
+    std::str::from_utf8(buf).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_every_byte_like_format() {
+        let all: Vec<u8> = (0..=255).collect();
+        let mut out = [0u8; 512];
+        assert_eq!(encode_into(&all, &mut out), 512);
+        let want: String = all.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(as_str(&out), want);
+    }
+
+    #[test]
+    fn short_buffers_take_whole_bytes_only() {
+        let mut out = [b'.'; 5];
+        assert_eq!(encode_into(&[0xab, 0xcd, 0xef], &mut out), 4);
+        assert_eq!(&out, b"abcd.");
+        assert_eq!(encode::<4>(&[0x01, 0xfe]), *b"01fe");
+        assert_eq!(encode_into(&[0x01], &mut []), 0);
+    }
+
+    #[test]
+    fn buf_assembles_and_never_overflows() {
+        let mut b = Buf::<10>::new();
+        b.push(b"00-").push_hex(&[0xde, 0xad]).push(b"-");
+        assert_eq!(b.as_bytes(), b"00-dead-");
+        b.push_hex(&[0x01, 0x02]);
+        assert_eq!(b.as_bytes(), b"00-dead-01");
+        b.push(b"x").push_hex(&[0xff]);
+        assert_eq!(b.as_bytes().len(), 10);
+    }
+
+    #[test]
+    fn digits_round_trip() {
+        for n in 0..16u8 {
+            assert_eq!(value(digit(n)), Some(n));
+        }
+        assert_eq!(digit(0x1f), b'f');
+        for c in [b'A', b'g', b' ', b'/', b':'] {
+            assert_eq!(value(c), None);
+        }
+    }
+}

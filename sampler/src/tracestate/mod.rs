@@ -1,0 +1,259 @@
+//! W3C `tracestate`: an ordered list of at most 32 `key=value` members, and the OpenTelemetry
+//! `ot=` member whose `;`-separated sub-keys (`th`, `rv`) carry consistent-sampling state.
+//!
+//! The list is kept as the one header value it is forwarded as (canonical form: members joined
+//! with `,`, no white space or empty members), not as a string pair per member: a list
+//! received in canonical form is the received header value itself (shared bytes), copying
+//! one is a reference count, and forwarding it unchanged writes nothing. Lookups scan the
+//! value; a list holds at most 32 members and the request path reads only `ot`.
+
+mod grammar;
+mod ot;
+
+use std::fmt;
+
+use http::HeaderValue;
+
+use crate::hex;
+use crate::{Randomness, Threshold};
+use grammar::{Checked, MAX_MEMBERS, trim};
+
+/// The W3C propagation limit on the header value, commas included.
+pub const PROPAGATION_LIMIT: usize = 512;
+/// Members longer than this are the first removed when the header must be truncated.
+const LARGE_MEMBER: usize = 128;
+/// The OpenTelemetry vendor key.
+const OT_KEY: &str = "ot";
+
+/// A parsed `tracestate`: valid members only, in order, first occurrence of a key wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceState {
+    /// The members in canonical form; `None` when there are none.
+    value: Option<HeaderValue>,
+}
+
+impl TraceState {
+    /// Parses every `tracestate` header line as one list (several lines are concatenated with
+    /// `,`, as the spec requires). Empty list members and optional white space around members
+    /// are tolerated. A list that breaks the grammar anywhere (a bad key or value, a repeated
+    /// key, more than 32 members) is discarded whole, as the W3C test suite's strict level
+    /// requires.
+    pub fn parse<'a>(lines: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut checked = Checked::new();
+        let mut text = String::new();
+        for member in lines.into_iter().flat_map(|line| line.split(',')).map(trim) {
+            if member.is_empty() {
+                continue;
+            }
+            if !checked.accept(member) {
+                return Self::default();
+            }
+            if !text.is_empty() {
+                text.push(',');
+            }
+            text.push_str(member);
+        }
+        Self::from_canonical(text)
+    }
+
+    /// [`TraceState::parse`] over a request's `tracestate` header lines (lines that are not
+    /// visible ASCII are skipped). One line already in canonical form is kept as it is,
+    /// without copying.
+    pub fn from_header_values<'a>(values: impl IntoIterator<Item = &'a HeaderValue>) -> Self {
+        let mut lines = values
+            .into_iter()
+            .filter_map(|value| value.to_str().ok().map(|text| (value, text)));
+        let Some((first_value, first)) = lines.next() else {
+            return Self::default();
+        };
+        if let Some((_, second)) = lines.next() {
+            let rest = lines.map(|(_, text)| text);
+            return Self::parse([first, second].into_iter().chain(rest));
+        }
+        let mut checked = Checked::new();
+        let mut canonical = true;
+        for raw in first.split(',') {
+            let member = trim(raw);
+            canonical &= !member.is_empty() && member.len() == raw.len();
+            if !member.is_empty() && !checked.accept(member) {
+                return Self::default();
+            }
+        }
+        if canonical {
+            Self {
+                value: Some(first_value.clone()),
+            }
+        } else {
+            Self::parse([first])
+        }
+    }
+
+    /// A list from members already checked and joined in canonical form.
+    fn from_canonical(text: String) -> Self {
+        if text.is_empty() {
+            return Self::default();
+        }
+        // Checked members are printable ASCII, always a valid header value.
+        Self {
+            value: HeaderValue::try_from(text).ok(),
+        }
+    }
+
+    /// The members joined with `,` (the whole list, before any truncation).
+    pub fn as_str(&self) -> &str {
+        self.value
+            .as_ref()
+            .map_or("", |v| std::str::from_utf8(v.as_bytes()).unwrap_or_default())
+    }
+
+    /// Each member, `key=value`, in order.
+    fn members(&self) -> impl Iterator<Item = &str> {
+        self.as_str().split(',').filter(|m| !m.is_empty())
+    }
+
+    /// The number of members.
+    pub fn len(&self) -> usize {
+        self.members().count()
+    }
+
+    /// The header value to propagate: at most [`PROPAGATION_LIMIT`] characters. When the list
+    /// is longer, members over 128 characters are removed first (rightmost first), then
+    /// members from the right, as the W3C spec orders truncation.
+    pub fn to_header_value(&self) -> String {
+        let text = self.as_str();
+        if text.len() <= PROPAGATION_LIMIT {
+            return text.to_owned();
+        }
+        self.truncated()
+    }
+
+    /// [`TraceState::to_header_value`] as a header value, `None` for an empty list. Within
+    /// the limit this is the list's own value, shared.
+    pub fn header_value(&self) -> Option<HeaderValue> {
+        let value = self.value.as_ref()?;
+        if value.len() <= PROPAGATION_LIMIT {
+            return Some(value.clone());
+        }
+        HeaderValue::try_from(self.truncated()).ok()
+    }
+
+    /// The list cut to [`PROPAGATION_LIMIT`] characters (the W3C truncation order).
+    fn truncated(&self) -> String {
+        let members: Vec<&str> = self.members().collect();
+        let mut keep: Vec<bool> = vec![true; members.len()];
+        let mut total = self.as_str().len();
+        let large = members
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, m)| m.len() > LARGE_MEMBER);
+        let rest = members.iter().enumerate().rev();
+        for (i, member) in large.chain(rest) {
+            if total <= PROPAGATION_LIMIT {
+                break;
+            }
+            if let Some(slot) = keep.get_mut(i).filter(|k| **k) {
+                *slot = false;
+                // The member and one comma leave the header.
+                total = total.saturating_sub(member.len() + 1);
+            }
+        }
+        let mut out = String::with_capacity(total.min(PROPAGATION_LIMIT));
+        for (member, _) in members.iter().zip(&keep).filter(|(_, keep)| **keep) {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(member);
+        }
+        out
+    }
+
+    /// Whether there are no members.
+    pub fn is_empty(&self) -> bool {
+        self.value.is_none()
+    }
+
+    /// The value of member `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.members()
+            .filter_map(|m| m.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Sub-key `name` of the OpenTelemetry `ot=` member, e.g. `th` or `rv`.
+    pub fn ot_value(&self, name: &str) -> Option<&str> {
+        self.get(OT_KEY)?
+            .split(';')
+            .filter_map(|kv| kv.split_once(':'))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The sampling threshold carried in `ot=th:`, if present and well formed.
+    pub fn threshold(&self) -> Option<Threshold> {
+        Threshold::parse_th(self.ot_value("th")?).ok()
+    }
+
+    /// The explicit randomness carried in `ot=rv:`, if present and well formed.
+    pub fn randomness(&self) -> Option<Randomness> {
+        Randomness::parse_rv(self.ot_value("rv")?).ok()
+    }
+
+    /// A copy with `ot=th` set to `threshold` (or removed when `None`), other `ot` sub-keys
+    /// kept, and the `ot` member moved to the front as W3C requires of a modified member.
+    /// When that changes nothing (`ot` already first with this `th`), the copy shares this
+    /// list's value.
+    ///
+    /// The new `ot` value stays valid, or the next hop would discard the whole list: when
+    /// adding `th` takes it past 256 characters, sub-keys are dropped from the right (`rv`
+    /// last, `th` never), and a trailing space (which the next hop reads as white space
+    /// around the member) is trimmed.
+    pub fn with_threshold(&self, threshold: Option<Threshold>) -> Self {
+        let mut th_buf = hex::Buf::<20>::new();
+        let th = threshold.map(|t| {
+            th_buf.push(b"th:").push(t.to_th().as_str().as_bytes());
+            hex::as_str(th_buf.as_bytes())
+        });
+        let old = self.get(OT_KEY);
+        let first_is_ot = self
+            .members()
+            .next()
+            .is_some_and(|m| m.split_once('=').is_some_and(|(k, _)| k == OT_KEY));
+        let unchanged = match old {
+            None => th.is_none(),
+            Some(old) => first_is_ot && ot::unchanged(old, th),
+        };
+        if unchanged {
+            return self.clone();
+        }
+        let mut text = String::with_capacity(self.as_str().len() + th.map_or(0, str::len) + 4);
+        text.push_str("ot=");
+        ot::write_value(&mut text, old, th);
+        let mut count = 1;
+        if text.len() == OT_KEY.len() + 1 {
+            text.clear();
+            count = 0;
+        }
+        let others = self
+            .members()
+            .filter(|m| m.split_once('=').is_none_or(|(k, _)| k != OT_KEY));
+        for member in others.take(MAX_MEMBERS - count) {
+            if !text.is_empty() {
+                text.push(',');
+            }
+            text.push_str(member);
+        }
+        Self::from_canonical(text)
+    }
+}
+
+impl fmt::Display for TraceState {
+    /// The header value: members joined with `,`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests;
