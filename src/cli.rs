@@ -7,8 +7,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 mod mesh;
+mod sampling;
 
 pub use mesh::{ConfigArgs, ConfigTarget, InjectArgs, IptablesArgs};
+pub use sampling::{SamplingAction, SamplingArgs};
 
 /// Tracing and sampling pipeline for service meshes.
 #[derive(Debug, Parser)]
@@ -29,21 +31,13 @@ pub enum Command {
     /// Run the sidecar proxy for one workload.
     Sidecar(SidecarArgs),
     /// Read and change sampling at runtime through a collector's API (not built yet).
-    Sampling(NotBuiltArgs),
+    Sampling(SamplingArgs),
     /// Add the meshtrace init container and sidecar to Kubernetes YAML (like `istioctl kube-inject`).
     Inject(InjectArgs),
     /// Install the REDIRECT rules for transparent mode (like `istio-iptables`).
     Iptables(IptablesArgs),
     /// Print tracing config that points an existing Envoy or Istio mesh at the collector.
     Config(ConfigArgs),
-}
-
-/// Arguments of a command that is not built yet: accepted and reported.
-#[derive(Debug, Args)]
-pub struct NotBuiltArgs {
-    /// Arguments of the future command.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    pub args: Vec<String>,
 }
 
 /// `meshtrace demo`.
@@ -87,6 +81,21 @@ pub struct CollectorArgs {
     /// Repeatable.
     #[arg(long = "export", value_name = "URL", value_parser = export_url)]
     pub export: Vec<String>,
+    /// Jaeger remote sampling over HTTP (`GET /sampling?service=`).
+    #[arg(long, default_value = "0.0.0.0:5778")]
+    pub sampling_http: SocketAddr,
+    /// Jaeger remote sampling over gRPC (`jaeger.api_v2.SamplingManager`).
+    #[arg(long, default_value = "0.0.0.0:5779")]
+    pub sampling_grpc: SocketAddr,
+    /// A Jaeger strategies file (`service_strategies`, `default_strategy`), watched for edits.
+    #[arg(long, value_name = "FILE")]
+    pub strategies: Option<std::path::PathBuf>,
+    /// Where applied strategies persist across restarts (in memory when absent).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+    /// Bearer token required by the control API's writes.
+    #[arg(long, env = "MESHTRACE_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     /// Tail sampling policies: the OpenTelemetry Collector `tail_sampling` block
     /// (`decision_wait`, `num_traces`, `policies`), YAML or JSON. Without it every trace is
     /// kept.
@@ -126,6 +135,10 @@ pub struct SidecarArgs {
     /// The collector's OTLP/gRPC address (`grpc://` or `http://` = plaintext).
     #[arg(long, default_value = "grpc://127.0.0.1:4317")]
     pub collector: String,
+    /// The collector's `--http` address (`http://HOST:16686`): strategy changes made there
+    /// reach this sidecar within a second. Without it `--sampling-probability` stays.
+    #[arg(long, value_name = "URL")]
+    pub control: Option<String>,
     /// Probability of sampling a trace this sidecar starts.
     #[arg(long, default_value_t = 1.0)]
     pub sampling_probability: f64,

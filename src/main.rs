@@ -45,7 +45,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("meshtrace: {e}");
-            ExitCode::from(e.exit_code())
+            ExitCode::FAILURE
         }
     }
 }

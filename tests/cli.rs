@@ -51,12 +51,23 @@ fn help_lists_every_command() {
 }
 
 #[test]
-fn unbuilt_commands_say_so_and_exit_2() {
-    let (code, stdout, stderr) = meshtrace(&["sampling", "-f", "x"]);
-    assert_eq!(code, 2);
+fn an_unreachable_collector_is_one_clear_line() {
+    // Nothing listens on port 9.
+    let (code, stdout, stderr) =
+        meshtrace(&["sampling", "list", "--collector", "http://127.0.0.1:9"]);
+    assert_eq!(code, 1);
     assert!(stdout.is_empty());
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("not built yet"), "{stderr}");
+    assert!(
+        stderr.contains("cannot reach the collector at http://127.0.0.1:9"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = meshtrace(&["sampling", "set", "svc"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("set needs --probability P or --rate N"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -105,6 +116,10 @@ fn a_taken_port_names_the_listener() {
         "--otlp-http",
         "127.0.0.1:0",
         "--zipkin",
+        "127.0.0.1:0",
+        "--sampling-http",
+        "127.0.0.1:0",
+        "--sampling-grpc",
         "127.0.0.1:0",
         "--http",
         &addr,

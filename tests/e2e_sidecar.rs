@@ -154,10 +154,14 @@ async fn requests_keep_working_while_the_collector_is_down() {
             "127.0.0.1:0",
             "--zipkin",
             "127.0.0.1:0",
+            "--sampling-http",
+            "127.0.0.1:0",
+            "--sampling-grpc",
+            "127.0.0.1:0",
             "--http",
             "127.0.0.1:0",
         ],
-        4,
+        support::COLLECTOR_LISTENERS,
     );
     let otlp = format!("grpc://{}", collector.addrs["otlp-grpc"]);
     let app = support::apps::traceparent_echo().await.to_string();

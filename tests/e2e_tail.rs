@@ -105,12 +105,16 @@ async fn exactly_the_traces_the_policies_name_are_kept() {
             "127.0.0.1:0",
             "--zipkin",
             "127.0.0.1:0",
+            "--sampling-http",
+            "127.0.0.1:0",
+            "--sampling-grpc",
+            "127.0.0.1:0",
             "--http",
             "127.0.0.1:0",
             "--tail-policies",
             policies.to_str().unwrap(),
         ],
-        4,
+        support::COLLECTOR_LISTENERS,
     );
     let query = format!("http://{}", collector.addrs["http"]);
     let grpc = send_known_traces(&collector.addrs["otlp-grpc"].to_string(), "grpc");

@@ -65,10 +65,14 @@ async fn two_hops_make_one_trace_with_correct_parents() {
             "127.0.0.1:0",
             "--zipkin",
             "127.0.0.1:0",
+            "--sampling-http",
+            "127.0.0.1:0",
+            "--sampling-grpc",
+            "127.0.0.1:0",
             "--http",
             "127.0.0.1:0",
         ],
-        4,
+        support::COLLECTOR_LISTENERS,
     );
     let otlp = format!("grpc://{}", collector.addrs["otlp-grpc"]);
     let query = format!("http://{}", collector.addrs["http"]);
@@ -189,10 +193,14 @@ async fn a_new_trace_is_sampled_by_the_consistent_rule_and_records_its_sampler()
             "127.0.0.1:0",
             "--zipkin",
             "127.0.0.1:0",
+            "--sampling-http",
+            "127.0.0.1:0",
+            "--sampling-grpc",
+            "127.0.0.1:0",
             "--http",
             "127.0.0.1:0",
         ],
-        4,
+        support::COLLECTOR_LISTENERS,
     );
     let otlp = format!("grpc://{}", collector.addrs["otlp-grpc"]);
     let query = format!("http://{}", collector.addrs["http"]);

@@ -61,10 +61,14 @@ async fn transparent_sidecar_in_a_network_namespace() {
             "127.0.0.1:0",
             "--zipkin",
             "127.0.0.1:0",
+            "--sampling-http",
+            "127.0.0.1:0",
+            "--sampling-grpc",
+            "127.0.0.1:0",
             "--http",
             "127.0.0.1:0",
         ],
-        4,
+        support::COLLECTOR_LISTENERS,
     );
     let query = format!("http://{}", collector.addrs["http"]);
     let echo = support::apps::traceparent_echo_on(&format!("{host}:0")).await;

@@ -5,10 +5,10 @@
 //! once, before anything starts.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-
-use serde::Deserialize;
+use std::path::PathBuf;
 
 use sampler::tail::{TailConfigError, TailPolicyDocument, TailPolicySet};
+use serde::Deserialize;
 
 use crate::export::{ExporterConfig, ExporterUrlError};
 
@@ -33,6 +33,24 @@ pub const DEFAULT_PIPELINE_CAPACITY: usize = 1024;
 /// Default limit on one decoded request body (16 MiB).
 pub const DEFAULT_MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 
+/// Default listen address of Jaeger remote sampling over HTTP.
+pub const DEFAULT_SAMPLING_HTTP_ADDR: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 5778));
+/// Default listen address of Jaeger remote sampling over gRPC.
+pub const DEFAULT_SAMPLING_GRPC_ADDR: SocketAddr =
+    SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 5779));
+
+/// A secret that never shows in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
 /// Everything the collector needs to start.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -56,6 +74,18 @@ pub struct CollectorConfig {
     /// `http://HOST:PORT[/PATH]` (OTLP/HTTP protobuf, `/v1/traces` by default). Empty by
     /// default: spans are only stored.
     pub exporters: Vec<String>,
+    /// Listen address of Jaeger remote sampling over HTTP (`GET /sampling?service=`).
+    pub sampling_http: SocketAddr,
+    /// Listen address of Jaeger remote sampling over gRPC (`SamplingManager`).
+    pub sampling_grpc: SocketAddr,
+    /// A Jaeger strategies file, watched for edits (`--strategies`).
+    pub strategies: Option<PathBuf>,
+    /// Where applied strategies (and later the queue and store) persist; in memory when
+    /// absent (`--data-dir`).
+    pub data_dir: Option<PathBuf>,
+    /// Bearer token the control API's writes require (`--admin-token`,
+    /// `MESHTRACE_ADMIN_TOKEN`); writes are open when absent.
+    pub admin_token: Option<Secret>,
     /// Tail sampling: the OpenTelemetry Collector `tail_sampling` processor's block
     /// (`decision_wait`, `num_traces`, `policies`). No policies (the default) keeps every
     /// trace without buffering.
@@ -74,6 +104,11 @@ impl Default for CollectorConfig {
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             exporters: Vec::new(),
             tail_sampling: TailPolicyDocument::default(),
+            sampling_http: DEFAULT_SAMPLING_HTTP_ADDR,
+            sampling_grpc: DEFAULT_SAMPLING_GRPC_ADDR,
+            strategies: None,
+            data_dir: None,
+            admin_token: None,
         }
     }
 }

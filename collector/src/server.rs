@@ -15,11 +15,14 @@ use tokio_stream::wrappers::TcpListenerStream;
 use axum::Router;
 
 use crate::config::{CollectorConfig, ConfigError};
+use crate::control;
 use crate::export::{self, ExportCounters, ExporterHandle};
 use crate::pipeline::{IngestCounters, Pipeline};
 use crate::query;
 use crate::receiver::{OtlpGrpcReceiver, otlp_http_router, zipkin};
+use crate::sampling_api::{self, SamplingManagerService};
 use crate::store::TraceStore;
+use crate::strategy::{self, StoreError, StoreOptions, StrategyStore};
 use crate::tail::{TailCounters, TailLimits, TailProcessor};
 use arc_swap::ArcSwap;
 use sampler::tail::TailPolicySet;
@@ -40,6 +43,9 @@ pub enum StartError {
         /// The operating system's answer.
         error: io::Error,
     },
+    /// The strategies file or the persisted strategies cannot be loaded.
+    #[error("sampling strategies: {0}")]
+    Strategies(#[from] StoreError),
 }
 
 /// Longest [`RunningCollector::shutdown`] waits for exporters to send what they hold.
@@ -64,6 +70,11 @@ pub struct RunningCollector {
     exporters: Vec<ExporterHandle>,
     tail_policies: Arc<ArcSwap<TailPolicySet>>,
     tail_counters: Arc<TailCounters>,
+    sampling_http_addr: SocketAddr,
+    sampling_grpc_addr: SocketAddr,
+    strategies: Arc<StrategyStore>,
+    sampling_grpc: JoinHandle<Result<(), tonic::transport::Error>>,
+    strategies_watcher: Option<JoinHandle<()>>,
 }
 
 /// Binds every listener, then spawns the servers and the pipeline drain.
@@ -76,6 +87,14 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
     let (otlp_http_listener, otlp_http_addr) = bind("OTLP/HTTP", config.otlp_http).await?;
     let (zipkin_listener, zipkin_addr) = bind("Zipkin", config.zipkin).await?;
     let (http_listener, http_addr) = bind("HTTP", config.http).await?;
+    let (sampling_http_listener, sampling_http_addr) =
+        bind("sampling HTTP", config.sampling_http).await?;
+    let (sampling_grpc_listener, sampling_grpc_addr) =
+        bind("sampling gRPC", config.sampling_grpc).await?;
+    let strategies = Arc::new(StrategyStore::open(StoreOptions {
+        strategies_file: config.strategies.clone(),
+        data_dir: config.data_dir.clone(),
+    })?);
 
     let store = Arc::new(TraceStore::with_retention(
         config.store,
@@ -100,6 +119,13 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
     let (stop_servers, stop_rx) = watch::channel(false);
     let counters = Arc::clone(pipeline.counters());
     let limit = config.max_request_bytes;
+    let token = config
+        .admin_token
+        .as_ref()
+        .and_then(|t| control::AdminToken::new(&t.0));
+    let control_state = control::ControlState::new(Arc::clone(&strategies), token)
+        .with_shutdown(stop_rx.clone())
+        .with_tail(Arc::clone(&tail_policies));
     let http_servers = vec![
         (
             "OTLP/HTTP",
@@ -119,9 +145,34 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         ),
         (
             "HTTP",
-            serve(http_listener, query::router(Arc::clone(&store)), &stop_rx),
+            serve(
+                http_listener,
+                query::router(Arc::clone(&store)).merge(control::router(control_state)),
+                &stop_rx,
+            ),
+        ),
+        (
+            "sampling HTTP",
+            serve(
+                sampling_http_listener,
+                sampling_api::router(Arc::clone(&strategies)),
+                &stop_rx,
+            ),
         ),
     ];
+    let sampling_grpc = tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(SamplingManagerService::new(Arc::clone(&strategies)))
+            .serve_with_incoming_shutdown(
+                TcpListenerStream::new(sampling_grpc_listener),
+                stopped(stop_rx.clone()),
+            ),
+    );
+    let strategies_watcher = strategy::spawn_file_watcher(
+        Arc::clone(&strategies),
+        strategy::FILE_POLL_INTERVAL,
+        stop_rx.clone(),
+    );
     let grpc_service = OtlpGrpcReceiver::new(pipeline).into_service(limit);
     let grpc = tokio::spawn(
         tonic::transport::Server::builder()
@@ -145,6 +196,11 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         exporters,
         tail_policies,
         tail_counters,
+        sampling_http_addr,
+        sampling_grpc_addr,
+        strategies,
+        sampling_grpc,
+        strategies_watcher,
     })
 }
 
@@ -153,6 +209,21 @@ impl RunningCollector {
     /// from then on.
     pub fn tail_policies(&self) -> &Arc<ArcSwap<TailPolicySet>> {
         &self.tail_policies
+    }
+
+    /// The bound Jaeger remote sampling HTTP address.
+    pub fn sampling_http_addr(&self) -> SocketAddr {
+        self.sampling_http_addr
+    }
+
+    /// The bound Jaeger remote sampling gRPC address.
+    pub fn sampling_grpc_addr(&self) -> SocketAddr {
+        self.sampling_grpc_addr
+    }
+
+    /// The head-sampling strategies the collector serves.
+    pub fn strategies(&self) -> &Arc<StrategyStore> {
+        &self.strategies
     }
 
     /// What tail sampling has done.
@@ -209,6 +280,12 @@ impl RunningCollector {
             Ok(Ok(())) => {}
             Ok(Err(error)) => tracing::warn!(%error, "OTLP/gRPC server ended with an error"),
             Err(error) => tracing::warn!(%error, "OTLP/gRPC server task failed"),
+        }
+        if let Ok(Err(error)) = self.sampling_grpc.await {
+            tracing::warn!(%error, "sampling gRPC server ended with an error");
+        }
+        if let Some(watcher) = self.strategies_watcher {
+            let _ = watcher.await;
         }
         for (name, server) in self.http_servers {
             match server.await {

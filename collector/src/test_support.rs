@@ -89,6 +89,8 @@ pub fn local_config() -> crate::CollectorConfig {
         otlp_http: local,
         zipkin: local,
         http: local,
+        sampling_http: local,
+        sampling_grpc: local,
         ..crate::CollectorConfig::default()
     }
 }

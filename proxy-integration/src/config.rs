@@ -24,6 +24,9 @@ pub struct SidecarConfig {
     pub metrics: SocketAddr,
     /// The collector's OTLP/gRPC endpoint: `grpc://` or `http://` (plaintext).
     pub collector: String,
+    /// The collector's `--http` address for strategy updates (`http://HOST:16686`); without
+    /// it the sidecar keeps `sampling_probability`.
+    pub control: Option<String>,
     /// Head-sampling probability for traces this sidecar starts.
     pub sampling_probability: f64,
     /// Formats injected into forwarded requests.
@@ -81,6 +84,7 @@ impl SidecarConfig {
             health: SocketAddr::from(([0, 0, 0, 0], 15021)),
             metrics: SocketAddr::from(([0, 0, 0, 0], 15090)),
             collector: "grpc://127.0.0.1:4317".into(),
+            control: None,
             sampling_probability: 1.0,
             propagation: vec![Format::W3c, Format::B3Multi],
             concurrency: std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -19,6 +19,7 @@ use crate::export::{ExporterHandle, spawn_exporter};
 use crate::listener::{Capture, serve};
 use crate::metrics::RedMetrics;
 use crate::proxy::{Destination, Forwarder, Shared, upstream_client};
+use crate::remote;
 use crate::sampling::SamplingControl;
 use crate::stats::Stats;
 use crate::trace::{Direction, Tracer, kv};
@@ -47,6 +48,9 @@ pub enum StartError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The `--control` URL cannot be used.
+    #[error(transparent)]
+    Remote(#[from] remote::RemoteError),
     /// A worker thread could not be started.
     #[error("cannot start a worker thread: {0}")]
     Worker(std::io::Error),
@@ -72,6 +76,7 @@ pub struct RunningSidecar {
     stop: watch::Sender<bool>,
     listeners: Vec<JoinHandle<()>>,
     workers: Vec<std::thread::JoinHandle<()>>,
+    remote: Option<JoinHandle<()>>,
     exporter: ExporterHandle,
 }
 
@@ -164,6 +169,14 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
         false => Capture::Explicit,
     };
     let (stop, shutdown) = watch::channel(false);
+    // The collector pushes strategy changes over a long-poll (on this runtime, not a worker's).
+    let remote = config
+        .control
+        .as_deref()
+        .map(|url| {
+            remote::spawn_remote_sampling(url, &config.service, Arc::clone(&sampling), shutdown.clone())
+        })
+        .transpose()?;
     let admin_state = Arc::new(admin::AdminState {
         stats: stats.clone(),
         sampling,
@@ -241,6 +254,7 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
         stop,
         listeners,
         workers: workers_joined,
+        remote,
         exporter,
     })
 }
@@ -256,6 +270,9 @@ impl RunningSidecar {
         let _ = self.stop.send(true);
         for listener in self.listeners {
             let _ = listener.await;
+        }
+        if let Some(remote) = self.remote {
+            let _ = remote.await;
         }
         for worker in self.workers {
             let _ = tokio::task::spawn_blocking(move || worker.join()).await;

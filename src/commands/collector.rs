@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use collector::config::Secret;
 use collector::{CollectorConfig, StoreConfig};
 use sampler::tail::TailPolicyDocument;
 
@@ -26,6 +27,11 @@ pub async fn run(args: CollectorArgs) -> Result<(), CommandError> {
             ..StoreConfig::default()
         },
         exporters: args.export,
+        sampling_http: args.sampling_http,
+        sampling_grpc: args.sampling_grpc,
+        strategies: args.strategies,
+        data_dir: args.data_dir,
+        admin_token: args.admin_token.map(Secret),
         ..CollectorConfig::default()
     };
     let running = collector::start(config).await?;
@@ -33,6 +39,8 @@ pub async fn run(args: CollectorArgs) -> Result<(), CommandError> {
     announce("collector", "otlp-http", running.otlp_http_addr());
     announce("collector", "zipkin", running.zipkin_addr());
     announce("collector", "http", running.http_addr());
+    announce("collector", "sampling-http", running.sampling_http_addr());
+    announce("collector", "sampling-grpc", running.sampling_grpc_addr());
     let waited = shutdown_signal().await;
     running.shutdown().await;
     waited

@@ -5,6 +5,7 @@ mod collector;
 mod config;
 mod inject;
 mod iptables;
+mod sampling;
 mod sidecar;
 
 use crate::cli::Command;
@@ -50,22 +51,12 @@ pub enum CommandError {
         /// What is wrong with it.
         message: String,
     },
-    /// The command exists in the SPEC but is not built yet.
-    #[error("`meshtrace {0}` is not built yet")]
-    NotBuilt(&'static str),
+    /// A sampling command failed (unreachable collector, refused change, bad input).
+    #[error("sampling: {0}")]
+    Sampling(String),
     /// Waiting for Ctrl-C failed.
     #[error("cannot listen for Ctrl-C: {0}")]
     Signal(std::io::Error),
-}
-
-impl CommandError {
-    /// Process exit code: 2 for commands not built (like a usage error), 1 otherwise.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            CommandError::NotBuilt(_) => 2,
-            _ => 1,
-        }
-    }
 }
 
 /// Runs `command` to completion.
@@ -74,7 +65,7 @@ pub async fn run(command: Command) -> Result<(), CommandError> {
         Command::Demo(args) => Ok(demo::run(args).await?),
         Command::Collector(args) => collector::run(args).await,
         Command::Sidecar(args) => sidecar::run(args).await,
-        Command::Sampling(_) => Err(CommandError::NotBuilt("sampling")),
+        Command::Sampling(args) => sampling::run(args).await,
         Command::Inject(args) => inject::run(args),
         Command::Iptables(args) => iptables::run(args),
         Command::Config(args) => config::run(args),

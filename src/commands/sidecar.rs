@@ -20,6 +20,7 @@ pub async fn run(args: SidecarArgs) -> Result<(), CommandError> {
         upstream_timeout: args.upstream_timeout,
         connect_timeout: args.connect_timeout,
         collector: args.collector,
+        control: args.control,
         sampling_probability: args.sampling_probability,
         propagation: args.propagation,
         ..defaults

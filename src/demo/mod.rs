@@ -49,6 +49,8 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         otlp_grpc: loopback,
         otlp_http: loopback,
         zipkin: loopback,
+        sampling_http: loopback,
+        sampling_grpc: loopback,
         http: args.http,
         exporters: args.export.clone(),
         tail_sampling,

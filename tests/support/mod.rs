@@ -158,3 +158,7 @@ pub fn sidecar_args<'a>(service: &'a str, app: &'a str, collector: &'a str) -> V
 
 /// Listeners a sidecar announces: inbound, outbound, admin, health, metrics.
 pub const SIDECAR_LISTENERS: usize = 5;
+
+/// Listeners a collector announces: OTLP/gRPC, OTLP/HTTP, Zipkin, HTTP, sampling HTTP and
+/// sampling gRPC.
+pub const COLLECTOR_LISTENERS: usize = 6;

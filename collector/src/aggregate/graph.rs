@@ -15,8 +15,7 @@
 //! client span's adjusted count and the client's duration (what the caller waited); it failed
 //! when either span has an error status.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -26,63 +25,13 @@ use tokio::time::Instant;
 use super::AggregateError;
 use super::config::AggregateConfig;
 use super::distribution::{Distribution, Layout};
-use super::edges::{EdgeSnapshot, EdgeTable};
-use super::key::PassThroughBuild;
+use super::edges::EdgeSnapshot;
 use super::labels::is_error;
+use super::pairing::{Half, PairKey, PairShard, Side};
 use super::series::Observation;
 use super::weight::AdjustedCount;
 use super::window::{Clock, Window};
 use crate::store::StoredSpan;
-
-/// Where a half waits: (trace id, span id).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct PairKey([u8; 16], [u8; 8]);
-
-impl Hash for PairKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // Ids are random: the span id folded with the trace id's random end is a good hash.
-        let mut low = [0u8; 8];
-        low.copy_from_slice(&self.0[8..]);
-        state.write_u64(u64::from_le_bytes(self.1) ^ u64::from_le_bytes(low).rotate_left(32));
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Side {
-    Client,
-    Server,
-}
-
-/// A span waiting for its partner.
-#[derive(Debug, Clone)]
-struct Half {
-    side: Side,
-    span_id: [u8; 8],
-    service: Arc<str>,
-    nanos: u64,
-    error: bool,
-    weight: AdjustedCount,
-    seq: u64,
-}
-
-/// Arrival order of waiting halves, for expiry and eviction.
-#[derive(Debug, Clone, Copy)]
-struct Arrival {
-    at: Instant,
-    seq: u64,
-    key: PairKey,
-}
-
-#[derive(Debug, Default)]
-struct PairShard {
-    pending: HashMap<PairKey, Half, PassThroughBuild>,
-    order: VecDeque<Arrival>,
-    edges: EdgeTable,
-    next_seq: u64,
-    paired: u64,
-    expired: u64,
-    evicted: u64,
-}
 
 /// Counters of the service graph.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -142,10 +91,10 @@ impl ServiceGraph {
 
     /// Offers a span: client and server spans wait for (or complete) their pair.
     pub fn observe(&self, span: &StoredSpan, weight: AdjustedCount, now: Instant) {
-        if pairable(span) {
-            if let Some(shard) = self.shard(span) {
-                self.observe_locked(&mut lock(shard), span, weight, now);
-            }
+        if pairable(span)
+            && let Some(shard) = self.shard(span)
+        {
+            self.observe_locked(&mut lock(shard), span, weight, now);
         }
     }
 
@@ -196,7 +145,7 @@ impl ServiceGraph {
         };
         let own = PairKey(span.trace_id, span.span_id);
         let parent = span.parent_span_id.map(|p| PairKey(span.trace_id, p));
-        shard.expire(now, self.window);
+        shard.expire(now);
         let partner = match side {
             // Its server waits under this client's id (or, shared, under its parent's id).
             Side::Client => shard
@@ -212,6 +161,7 @@ impl ServiceGraph {
                 half,
                 parent.filter(|_| side == Side::Server).unwrap_or(own),
                 now,
+                self.window,
                 self.max_pending_per_shard,
             );
             return;
@@ -266,7 +216,7 @@ impl ServiceGraph {
         let mut edges = BTreeSet::new();
         for shard in self.shards.iter() {
             let mut shard = lock(shard);
-            shard.expire(now, self.window);
+            shard.expire(now);
             stats.pending_spans += shard.pending.len();
             stats.paired_calls += shard.paired;
             stats.expired_spans += shard.expired;
@@ -281,77 +231,5 @@ impl ServiceGraph {
     /// The HDR layout of the edges' latency.
     pub fn layout(&self) -> &Layout {
         &self.layout
-    }
-}
-
-impl PairShard {
-    /// Removes and returns the half of `side` waiting under `key` (with span id `span_id`,
-    /// when given).
-    fn take(&mut self, key: PairKey, side: Side, span_id: Option<[u8; 8]>) -> Option<Half> {
-        let waiting = self.pending.get(&key)?;
-        if waiting.side != side || span_id.is_some_and(|id| id != waiting.span_id) {
-            return None;
-        }
-        self.pending.remove(&key)
-    }
-
-    /// Makes `half` wait under `key`, dropping the oldest waiting half when full. A key
-    /// already taken (a duplicate span) keeps the first.
-    fn wait(&mut self, mut half: Half, key: PairKey, now: Instant, max_pending: usize) {
-        if self.pending.contains_key(&key) {
-            return;
-        }
-        while self.pending.len() >= max_pending {
-            let Some(oldest) = self.order.pop_front() else {
-                break;
-            };
-            if self.forget(oldest) {
-                self.evicted += 1;
-            }
-        }
-        half.seq = self.next_seq;
-        self.next_seq += 1;
-        self.order.push_back(Arrival {
-            at: now,
-            seq: half.seq,
-            key,
-        });
-        self.pending.insert(key, half);
-        self.compact(max_pending);
-    }
-
-    /// Drops the half that arrived as `arrival`, if it is still waiting.
-    fn forget(&mut self, arrival: Arrival) -> bool {
-        if self
-            .pending
-            .get(&arrival.key)
-            .is_some_and(|h| h.seq == arrival.seq)
-        {
-            self.pending.remove(&arrival.key);
-            return true;
-        }
-        false
-    }
-
-    /// Drops halves that waited longer than `window`.
-    fn expire(&mut self, now: Instant, window: Duration) {
-        while let Some(&oldest) = self.order.front() {
-            if now.saturating_duration_since(oldest.at) < window {
-                break;
-            }
-            self.order.pop_front();
-            if self.forget(oldest) {
-                self.expired += 1;
-            }
-        }
-    }
-
-    /// Keeps the arrival queue from filling with entries of halves already paired.
-    fn compact(&mut self, max_pending: usize) {
-        if self.order.len() > 2 * max_pending + 16 {
-            let pending = &self.pending;
-            self.order
-                .retain(|a| pending.get(&a.key).is_some_and(|h| h.seq == a.seq));
-        }
     }
 }

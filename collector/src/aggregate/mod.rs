@@ -13,6 +13,7 @@ mod error;
 mod graph;
 mod key;
 mod labels;
+mod pairing;
 mod series;
 mod span_metrics;
 mod summary;

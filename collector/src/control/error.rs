@@ -38,6 +38,12 @@ pub enum ControlError {
     /// The change is invalid, or could not be persisted.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The tail policy document does not parse, or its policies are invalid.
+    #[error("invalid tail policy document: {0}")]
+    TailPolicies(String),
+    /// This collector was started without a replaceable tail policy set.
+    #[error("tail sampling control is not available on this collector")]
+    NoTailControl,
     /// A write task failed unexpectedly.
     #[error("internal error: {0}")]
     Internal(String),
@@ -50,7 +56,8 @@ impl ControlError {
             Self::Body(_) | Self::ServiceMismatch { .. } | Self::Query { .. } => {
                 StatusCode::BAD_REQUEST
             }
-            Self::NoSuchService(_) => StatusCode::NOT_FOUND,
+            Self::NoSuchService(_) | Self::NoTailControl => StatusCode::NOT_FOUND,
+            Self::TailPolicies(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Store(StoreError::Invalid(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Store(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

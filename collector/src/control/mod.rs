@@ -5,12 +5,16 @@
 mod auth;
 mod error;
 mod handlers;
+mod tail;
 mod watch;
 
 #[cfg(test)]
 mod tests;
 
 use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use sampler::tail::TailPolicySet;
 use std::time::Duration;
 
 use axum::Router;
@@ -30,6 +34,7 @@ pub struct ControlState {
     token: Option<AdminToken>,
     watch_timeout: Duration,
     shutdown: Option<tokio::sync::watch::Receiver<bool>>,
+    tail: Option<Arc<ArcSwap<TailPolicySet>>>,
 }
 
 impl ControlState {
@@ -40,6 +45,7 @@ impl ControlState {
             token,
             watch_timeout: DEFAULT_WATCH_TIMEOUT,
             shutdown: None,
+            tail: None,
         }
     }
 
@@ -47,6 +53,12 @@ impl ControlState {
     /// graceful shutdown does not wait for them to time out.
     pub fn with_shutdown(mut self, shutdown: tokio::sync::watch::Receiver<bool>) -> Self {
         self.shutdown = Some(shutdown);
+        self
+    }
+
+    /// Serves `GET`/`PUT /api/v1/sampling/tail` over this tail policy set.
+    pub fn with_tail(mut self, tail: Arc<ArcSwap<TailPolicySet>>) -> Self {
+        self.tail = Some(tail);
         self
     }
 
@@ -65,6 +77,10 @@ pub fn router(state: ControlState) -> Router {
             get(handlers::list).put(handlers::replace),
         )
         .route("/api/v1/sampling/watch", get(watch::watch))
+        .route(
+            "/api/v1/sampling/tail",
+            get(tail::get_tail).put(tail::put_tail),
+        )
         .route(
             "/api/v1/sampling/services/{service}",
             get(handlers::get_service)

@@ -22,6 +22,8 @@ fn test_config() -> CollectorConfig {
         otlp_http: LOCALHOST_0,
         zipkin: LOCALHOST_0,
         http: LOCALHOST_0,
+        sampling_http: LOCALHOST_0,
+        sampling_grpc: LOCALHOST_0,
         ..CollectorConfig::default()
     }
 }

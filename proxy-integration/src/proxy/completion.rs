@@ -35,6 +35,11 @@ impl Completion {
         }
     }
 
+    /// When the exchange started.
+    pub(super) fn started(&self) -> Instant {
+        self.started
+    }
+
     /// Attaches the exchange's span.
     pub(super) fn set_span(&mut self, span: ActiveSpan) {
         self.span = Some(span);

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::uri::{Authority, PathAndQuery, Scheme};
+use http::uri::{Authority, InvalidUriParts, PathAndQuery, Scheme};
 use http::{Request, Response, StatusCode, Uri};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
@@ -16,7 +16,7 @@ use super::{Destination, UpstreamClient, upgrade};
 use crate::listener::{ConnInfo, ProxyBody, full_body};
 use crate::metrics::RedMetrics;
 use crate::stats::Stats;
-use crate::trace::{Direction, Outcome, Peer, Tracer};
+use crate::trace::{Direction, Outcome, Peer, RequestLine, Tracer};
 
 /// What both proxy listeners share.
 #[derive(Debug, Clone)]
@@ -67,30 +67,31 @@ impl Forwarder {
             Ok(authority) => authority,
             Err(e) => return local_error(completion, StatusCode::BAD_REQUEST, e.to_string()),
         };
-        let path = request.uri().path().to_owned();
-        let peer_host = conn.peer.ip().to_string();
-        let recorded_peer = match self.direction {
-            Direction::Inbound => Peer {
-                host: &peer_host,
-                port: Some(conn.peer.port()),
-            },
-            Direction::Outbound => Peer {
-                host: authority.host(),
-                port: authority.port_u16(),
-            },
+        // The tracer reads the request line while it rewrites the headers: the headers are
+        // moved out for the call (no copy) so that both can be borrowed.
+        let mut headers = std::mem::take(request.headers_mut());
+        let peer = match self.direction {
+            Direction::Inbound => Peer::Caller(conn.peer),
+            Direction::Outbound => Peer::Destination(&authority),
         };
-        let method = request.method().clone();
-        completion.set_span(self.shared.tracer.start(
+        let line = RequestLine {
+            method: request.method(),
+            path: request.uri().path(),
+        };
+        let span = self.shared.tracer.start(
             self.direction,
-            &method,
-            &path,
-            recorded_peer,
-            request.headers_mut(),
-        ));
+            line,
+            peer,
+            &mut headers,
+            completion.started(),
+        );
+        completion.set_span(span);
+        *request.headers_mut() = headers;
 
         let upgrade = upgrade_requested(request.headers());
         strip_hop_by_hop(request.headers_mut(), upgrade.as_ref());
-        *request.uri_mut() = match upstream_uri(authority, request.uri()) {
+        let original = std::mem::take(request.uri_mut());
+        *request.uri_mut() = match upstream_uri(authority, original) {
             Ok(uri) => uri,
             Err(e) => return local_error(completion, StatusCode::BAD_REQUEST, e.to_string()),
         };
@@ -135,16 +136,15 @@ fn local_error(completion: Completion, status: StatusCode, message: String) -> R
     error_response(status, message)
 }
 
-fn upstream_uri(authority: Authority, original: &Uri) -> Result<Uri, http::Error> {
-    let path = original
-        .path_and_query()
-        .cloned()
-        .unwrap_or_else(|| PathAndQuery::from_static("/"));
-    Uri::builder()
-        .scheme(Scheme::HTTP)
-        .authority(authority)
-        .path_and_query(path)
-        .build()
+/// `original`'s path and query (`/` when it has none) on `authority`, over plain HTTP.
+fn upstream_uri(authority: Authority, original: Uri) -> Result<Uri, InvalidUriParts> {
+    let mut parts = original.into_parts();
+    parts.scheme = Some(Scheme::HTTP);
+    parts.authority = Some(authority);
+    if parts.path_and_query.is_none() {
+        parts.path_and_query = Some(PathAndQuery::from_static("/"));
+    }
+    Uri::from_parts(parts)
 }
 
 fn error_response(status: StatusCode, message: String) -> Response<ProxyBody> {
@@ -160,7 +160,13 @@ mod tests {
     #[test]
     fn upstream_uri_keeps_path_and_query() {
         let a: Authority = "127.0.0.1:9080".parse().unwrap();
-        let uri = upstream_uri(a, &"/reviews/1?x=2".parse().unwrap()).unwrap();
+        let uri = upstream_uri(a.clone(), "/reviews/1?x=2".parse().unwrap()).unwrap();
         assert_eq!(uri.to_string(), "http://127.0.0.1:9080/reviews/1?x=2");
+        let absolute = "http://reviews:9080/ratings?x=1".parse().unwrap();
+        let uri = upstream_uri(a.clone(), absolute).unwrap();
+        assert_eq!(uri.to_string(), "http://127.0.0.1:9080/ratings?x=1");
+        let authority_form = "reviews:9080".parse().unwrap();
+        let uri = upstream_uri(a, authority_form).unwrap();
+        assert_eq!(uri.to_string(), "http://127.0.0.1:9080/");
     }
 }

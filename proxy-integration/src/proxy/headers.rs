@@ -2,24 +2,29 @@
 //! exceptions a mesh needs: an upgrade being negotiated keeps `Connection: upgrade` and
 //! `Upgrade`, and `TE: trailers` (gRPC needs it end to end) is kept.
 
-use http::HeaderMap;
-use http::header::{CONNECTION, TE, UPGRADE};
+use http::header::{
+    CONNECTION, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, TE, TRAILER, TRANSFER_ENCODING, UPGRADE,
+};
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+static PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
 
 /// Hop-by-hop headers a proxy must not forward.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
+static HOP_BY_HOP: [&HeaderName; 9] = [
+    &CONNECTION,
+    &KEEP_ALIVE,
+    &PROXY_CONNECTION,
+    &PROXY_AUTHENTICATE,
+    &PROXY_AUTHORIZATION,
+    &TE,
+    &TRAILER,
+    &TRANSFER_ENCODING,
+    &UPGRADE,
 ];
 
 /// The protocol named in `Upgrade` when `Connection` asks for an upgrade (e.g. `websocket`).
-pub(super) fn upgrade_requested(headers: &HeaderMap) -> Option<http::HeaderValue> {
+pub(super) fn upgrade_requested(headers: &HeaderMap) -> Option<HeaderValue> {
     let asks = headers.get_all(CONNECTION).iter().any(|v| {
         v.to_str().is_ok_and(|v| {
             v.split(',')
@@ -29,30 +34,39 @@ pub(super) fn upgrade_requested(headers: &HeaderMap) -> Option<http::HeaderValue
     asks.then(|| headers.get(UPGRADE).cloned()).flatten()
 }
 
+/// Whether a `Connection` token needs no removal of its own: a hop-by-hop header removed
+/// anyway, or `close`, which names no header.
+fn removed_anyway(token: &str) -> bool {
+    token.eq_ignore_ascii_case("close")
+        || HOP_BY_HOP
+            .iter()
+            .any(|name| token.eq_ignore_ascii_case(name.as_str()))
+}
+
 /// Removes hop-by-hop headers, and those `Connection` names. When `upgrade` is set (the
 /// exchange negotiates that protocol), `Connection: upgrade` and `Upgrade` are written back.
-pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: Option<&http::HeaderValue>) {
-    let named: Vec<String> = headers
+pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: Option<&HeaderValue>) {
+    // Usually `Connection` names only `keep-alive`, `close` or `upgrade`: nothing is
+    // collected (or allocated) unless it names another header.
+    let named: Vec<HeaderName> = headers
         .get_all(CONNECTION)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(',').map(|n| n.trim().to_ascii_lowercase()))
+        .flat_map(|v| v.split(',').map(str::trim))
+        .filter(|token| !removed_anyway(token))
+        .filter_map(|token| HeaderName::from_bytes(token.as_bytes()).ok())
         .collect();
     let trailers = headers
         .get(TE)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"trailers"));
-    for name in HOP_BY_HOP
-        .iter()
-        .copied()
-        .chain(named.iter().map(String::as_str))
-    {
+    for name in HOP_BY_HOP.iter().copied().chain(&named) {
         headers.remove(name);
     }
     if trailers {
-        headers.insert(TE, http::HeaderValue::from_static("trailers"));
+        headers.insert(TE, HeaderValue::from_static("trailers"));
     }
     if let Some(protocol) = upgrade {
-        headers.insert(CONNECTION, http::HeaderValue::from_static("upgrade"));
+        headers.insert(CONNECTION, HeaderValue::from_static("upgrade"));
         headers.insert(UPGRADE, protocol.clone());
     }
 }
@@ -80,6 +94,21 @@ mod tests {
         strip_hop_by_hop(&mut h, None);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key("traceparent"));
+    }
+
+    #[test]
+    fn connection_tokens_of_any_case_are_removed() {
+        let mut h = map(&[
+            ("connection", "Keep-Alive, close, X-Custom,, bad name"),
+            ("x-custom", "1"),
+            ("keep-alive", "timeout=5"),
+            ("x-kept", "1"),
+        ]);
+        strip_hop_by_hop(&mut h, None);
+        assert_eq!(h.len(), 1);
+        assert!(h.contains_key("x-kept"));
+        assert!(removed_anyway("Keep-Alive") && removed_anyway("close"));
+        assert!(!removed_anyway("x-custom"));
     }
 
     #[test]

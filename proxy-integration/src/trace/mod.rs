@@ -4,10 +4,12 @@
 mod request_id;
 mod span;
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use http::HeaderMap;
+use http::uri::Authority;
+use http::{HeaderMap, HeaderName};
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use sampler::head::{RequestInfo, SamplingInput};
 use sampler::{Propagation, SpanContext, SpanId, TraceId};
@@ -17,6 +19,7 @@ use crate::sampling::SamplingControl;
 use crate::stats::Stats;
 pub(crate) use span::kv;
 pub use span::{Outcome, SpanRecord};
+
 
 /// Which side of the workload a listener serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,27 +39,39 @@ impl Direction {
     }
 }
 
-/// The other side of an exchange, as recorded on the span.
+/// The other side of an exchange, as recorded on the span. Kept typed: it is written out as
+/// text only when the request is sampled.
 #[derive(Debug, Clone, Copy)]
-pub struct Peer<'a> {
-    /// Host name or IP address.
-    pub host: &'a str,
-    /// Port, when known.
-    pub port: Option<u16>,
+pub enum Peer<'a> {
+    /// The downstream caller's address (inbound).
+    Caller(SocketAddr),
+    /// The upstream the request goes to (outbound).
+    Destination(&'a Authority),
 }
 
 /// `x-envoy-force-trace`: forces a trace when the caller is trusted.
-const FORCE_TRACE: &str = "x-envoy-force-trace";
+static FORCE_TRACE: HeaderName = HeaderName::from_static("x-envoy-force-trace");
 
 impl Peer<'_> {
     /// Whether a request from this peer may force a trace: only the pod's own workload (the
     /// outbound side, or loopback), never an arbitrary caller from the network.
     fn trusted(&self, direction: Direction) -> bool {
         direction == Direction::Outbound
-            || self
-                .host
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
+            || match self {
+                Peer::Caller(addr) => addr.ip().is_loopback(),
+                Peer::Destination(authority) => authority
+                    .host()
+                    .parse::<IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback()),
+            }
+    }
+
+    /// The host (an IP address or a name) and port as the span records them.
+    fn host_and_port(&self) -> (String, Option<u16>) {
+        match self {
+            Peer::Caller(addr) => (addr.ip().to_string(), Some(addr.port())),
+            Peer::Destination(authority) => (authority.host().to_owned(), authority.port_u16()),
+        }
     }
 }
 
@@ -88,15 +103,16 @@ impl Tracer {
         }
     }
 
-    /// Starts the span of one request: extracts the caller's context from `headers`, decides,
-    /// and rewrites `headers` to carry the new span's context to the next hop.
+    /// Starts the span of one request that arrived at `now`: extracts the caller's context
+    /// from `headers`, decides, and rewrites `headers` to carry the new span's context to the
+    /// next hop. Nothing is copied or formatted for the span unless the request is sampled.
     pub fn start(
         &self,
         direction: Direction,
-        method: &http::Method,
-        path: &str,
+        request: RequestLine<'_>,
         peer: Peer<'_>,
         headers: &mut HeaderMap,
+        now: Instant,
     ) -> ActiveSpan {
         let extraction = self.propagation.extract(headers);
         if !extraction.invalid.is_empty() {
@@ -106,28 +122,30 @@ impl Tracer {
             );
         }
         let request_id = request_id::ensure(headers);
-        let parent = extraction.parent;
+        let request_id = request_id.to_str().ok();
+        let mut parent = extraction.parent;
         let mut rng = rand::rng();
         let (trace_id, random) = match &parent {
             Some(p) => (p.trace_id, p.random),
             None => (TraceId::random(&mut rng), true),
         };
-        let request = RequestInfo {
-            method: method.as_str(),
-            path,
-            request_id: Some(&request_id),
-            force_trace: headers.contains_key(FORCE_TRACE),
+        let info = RequestInfo {
+            method: request.method.as_str(),
+            path: request.path,
+            request_id,
+            force_trace: headers.contains_key(&FORCE_TRACE),
             trusted: peer.trusted(direction),
         };
         let decision = self.sampling.load().sampler.decide(
             &SamplingInput::new(trace_id, parent.as_ref())
                 .with_decision_only(extraction.decision_only)
-                .with_request(request)
-                .at(self.epoch.elapsed()),
+                .with_request(info)
+                .at(now.saturating_duration_since(self.epoch)),
         );
+        // The parent's list is not needed after the decision: moved, not copied.
         let inherited = parent
-            .as_ref()
-            .map(|p| p.trace_state.clone())
+            .as_mut()
+            .map(|p| std::mem::take(&mut p.trace_state))
             .unwrap_or_default();
         let trace_state = if decision.sampling.is_sampled() {
             inherited.with_threshold(decision.threshold)
@@ -148,12 +166,15 @@ impl Tracer {
                 &context,
                 parent.as_ref().map(|p| p.span_id),
                 direction.span_kind(),
-                method,
-                path,
+                request.method,
+                request.path,
                 SystemTime::now(),
             );
-            record.set_peer(direction, peer.host, peer.port);
-            record.set_request_id(&request_id);
+            let (host, port) = peer.host_and_port();
+            record.set_peer(direction, host, port);
+            if let Some(id) = request_id {
+                record.set_request_id(id);
+            }
             if let Some((kind, param)) = decision.root {
                 record.set_sampler(kind.as_str(), param);
             }
@@ -161,7 +182,7 @@ impl Tracer {
         });
         ActiveSpan {
             record,
-            started: Instant::now(),
+            started: now,
         }
     }
 
@@ -174,6 +195,15 @@ impl Tracer {
             Stats::incr(&self.stats.spans_dropped_queue_full);
         }
     }
+}
+
+/// The parts of a request line a span is named after.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLine<'a> {
+    /// The method.
+    pub method: &'a http::Method,
+    /// The path, without the query.
+    pub path: &'a str,
 }
 
 /// A request in flight: its span under construction, if the trace is sampled.
@@ -196,12 +226,23 @@ mod tests {
 
     #[test]
     fn only_the_pod_itself_may_force_a_trace() {
-        let peer = |host| Peer { host, port: None };
-        assert!(peer("127.0.0.1").trusted(Direction::Inbound));
-        assert!(peer("::1").trusted(Direction::Inbound));
-        assert!(!peer("10.0.0.7").trusted(Direction::Inbound));
-        assert!(!peer("reviews").trusted(Direction::Inbound));
+        let caller = |addr: &str| Peer::Caller(addr.parse().unwrap());
+        assert!(caller("127.0.0.1:5000").trusted(Direction::Inbound));
+        assert!(caller("[::1]:5000").trusted(Direction::Inbound));
+        assert!(!caller("10.0.0.7:5000").trusted(Direction::Inbound));
+        let reviews: Authority = "reviews:9080".parse().unwrap();
+        assert!(!Peer::Destination(&reviews).trusted(Direction::Inbound));
         // Outbound requests come from the workload the sidecar serves.
-        assert!(peer("10.0.0.7").trusted(Direction::Outbound));
+        assert!(caller("10.0.0.7:5000").trusted(Direction::Outbound));
+        assert!(Peer::Destination(&reviews).trusted(Direction::Outbound));
+    }
+
+    #[test]
+    fn peers_are_recorded_as_host_and_port() {
+        let caller = Peer::Caller("[::1]:5000".parse().unwrap());
+        assert_eq!(caller.host_and_port(), ("::1".to_owned(), Some(5000)));
+        let reviews: Authority = "reviews".parse().unwrap();
+        let destination = Peer::Destination(&reviews);
+        assert_eq!(destination.host_and_port(), ("reviews".to_owned(), None));
     }
 }

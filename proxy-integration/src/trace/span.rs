@@ -23,6 +23,10 @@ pub struct SpanRecord {
     span: Span,
 }
 
+/// Attributes a span can carry: method, path, peer host and port, request id, sampler type
+/// and parameter, status code (or error type). Reserved up front so the list grows once.
+const MAX_ATTRIBUTES: usize = 9;
+
 /// One OTLP attribute.
 pub(crate) fn kv(key: &str, value: Value) -> KeyValue {
     KeyValue {
@@ -30,6 +34,16 @@ pub(crate) fn kv(key: &str, value: Value) -> KeyValue {
         value: Some(AnyValue { value: Some(value) }),
         ..KeyValue::default()
     }
+}
+
+/// `"{METHOD} {path}"`, the span name.
+fn span_name(method: &http::Method, path: &str) -> String {
+    let method = method.as_str();
+    let mut name = String::with_capacity(method.len() + 1 + path.len());
+    name.push_str(method);
+    name.push(' ');
+    name.push_str(path);
+    name
 }
 
 fn unix_nanos(t: SystemTime) -> u64 {
@@ -47,36 +61,36 @@ impl SpanRecord {
         path: &str,
         start: SystemTime,
     ) -> Self {
+        let mut attributes = Vec::with_capacity(MAX_ATTRIBUTES);
+        attributes.push(kv(
+            "http.request.method",
+            Value::StringValue(method.as_str().to_owned()),
+        ));
+        attributes.push(kv("url.path", Value::StringValue(path.to_owned())));
         let span = Span {
             trace_id: context.trace_id.to_bytes().to_vec(),
             span_id: context.span_id.to_bytes().to_vec(),
-            trace_state: context.trace_state.to_string(),
+            trace_state: context.trace_state.as_str().to_owned(),
             parent_span_id: parent.map(|p| p.to_bytes().to_vec()).unwrap_or_default(),
             flags: u32::from(context.flags().to_byte()),
-            name: format!("{method} {path}"),
+            name: span_name(method, path),
             kind: kind as i32,
             start_time_unix_nano: unix_nanos(start),
-            attributes: vec![
-                kv(
-                    "http.request.method",
-                    Value::StringValue(method.as_str().to_owned()),
-                ),
-                kv("url.path", Value::StringValue(path.to_owned())),
-            ],
+            attributes,
             ..Span::default()
         };
         Self { span }
     }
 
     /// Records the other side: the caller (inbound) or the destination (outbound).
-    pub fn set_peer(&mut self, direction: Direction, host: &str, port: Option<u16>) {
+    pub fn set_peer(&mut self, direction: Direction, host: String, port: Option<u16>) {
         let (host_key, port_key) = match direction {
             Direction::Inbound => ("network.peer.address", "network.peer.port"),
             Direction::Outbound => ("server.address", "server.port"),
         };
         self.span
             .attributes
-            .push(kv(host_key, Value::StringValue(host.to_owned())));
+            .push(kv(host_key, Value::StringValue(host)));
         if let Some(port) = port {
             self.span
                 .attributes

@@ -1,63 +1,13 @@
-//! Aggregation tests: weighting, windows, the series cap, service-graph pairing and
-//! percentile accuracy. Time is always passed in.
+//! Latency series: weights, windows, the cap, percentiles, concurrency.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
-use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use proptest::prelude::*;
 use tokio::time::Instant;
 
 use super::*;
-use crate::store::{SpanStatus, StoredSpan};
-
-fn span(service: &str, name: &str, kind: SpanKind, micros: u64) -> StoredSpan {
-    StoredSpan {
-        trace_id: [7; 16],
-        span_id: [1; 8],
-        parent_span_id: None,
-        trace_state: String::new(),
-        name: name.to_owned(),
-        kind,
-        start_unix_nano: 1_000_000_000,
-        end_unix_nano: 1_000_000_000 + micros * 1000,
-        service: Arc::from(service),
-        resource: Arc::from(Vec::new()),
-        attributes: Vec::new(),
-        status: SpanStatus::default(),
-        events: Vec::new(),
-    }
-}
-
-fn failed(mut s: StoredSpan) -> StoredSpan {
-    s.status.code = StatusCode::Error;
-    s
-}
-
-fn with_http_status(mut s: StoredSpan, code: i64) -> StoredSpan {
-    s.attributes.push(KeyValue {
-        key: "http.response.status_code".to_owned(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::IntValue(code)),
-        }),
-        ..KeyValue::default()
-    });
-    s
-}
-
-fn aggregator(config: AggregateConfig) -> (Aggregator, Instant) {
-    let start = Instant::now();
-    (Aggregator::new(&config, start).unwrap(), start)
-}
-
-fn summary(a: &Aggregator, service: Option<&str>, window: Window, now: Instant) -> LatencySummary {
-    let spans = a.span_metrics();
-    let parts = spans.collect(window, now, |k| service.is_none_or(|s| &*k.service == s));
-    let covered = spans.clock().covered(window, now);
-    summarize(parts.iter().map(|p| &p.data), spans.layout(), covered).unwrap()
-}
 
 #[test]
 fn spans_sampled_at_ten_percent_count_ten_each() {
@@ -258,114 +208,6 @@ fn weighted_percentiles_follow_the_weights() {
     assert!(s.mean_seconds.is_some_and(|m| (m - 0.0451).abs() < 1e-9));
 }
 
-fn call(trace: u8, client_id: u8, server_id: u8) -> (StoredSpan, StoredSpan) {
-    let mut client = span("frontend", "GET /cart", SpanKind::Client, 3_000);
-    client.trace_id = [trace; 16];
-    client.span_id = [client_id; 8];
-    let mut server = span("cart", "GET /cart", SpanKind::Server, 2_000);
-    server.trace_id = [trace; 16];
-    server.span_id = [server_id; 8];
-    server.parent_span_id = Some([client_id; 8]);
-    (client, server)
-}
-
-fn edges(a: &Aggregator, now: Instant) -> Vec<(String, String, f64, f64, u64)> {
-    a.graph()
-        .snapshot(Window::All, now)
-        .into_iter()
-        .map(|e| {
-            (
-                e.client.to_string(),
-                e.server.to_string(),
-                e.data.requests,
-                e.data.errors,
-                e.data.count(),
-            )
-        })
-        .collect()
-}
-
-#[test]
-fn client_and_server_pair_in_either_order() {
-    let (a, start) = aggregator(AggregateConfig::default());
-    let (c1, s1) = call(1, 1, 2);
-    a.observe_weighted(&c1, AdjustedCount::new(4.0), start);
-    a.observe_weighted(&s1, AdjustedCount::new(4.0), start);
-    let (c2, s2) = call(2, 1, 2);
-    a.observe_weighted(&failed(s2), AdjustedCount::ONE, start);
-    a.observe_weighted(&c2, AdjustedCount::ONE, start);
-    assert_eq!(
-        edges(&a, start),
-        vec![("frontend".into(), "cart".into(), 5.0, 1.0, 5)]
-    );
-    let stats = a.graph().stats(start);
-    assert_eq!(
-        (stats.paired_calls, stats.pending_spans, stats.edges),
-        (2, 0, 1)
-    );
-    let e = &a.graph().snapshot(Window::All, start)[0];
-    let p = summarize([&e.data], a.graph().layout(), Duration::from_secs(1)).unwrap();
-    assert!(
-        (p.percentiles.unwrap().p50 - 0.003).abs() < 1e-5,
-        "client duration"
-    );
-}
-
-#[test]
-fn zipkin_shared_spans_pair_by_their_common_id() {
-    let (a, start) = aggregator(AggregateConfig::default());
-    // A shared span: the server keeps the client's id, and both have the client's parent.
-    for (trace, server_first, parent) in [
-        (3, true, Some([8; 8])),
-        (4, false, Some([8; 8])),
-        (5, true, None),
-        (6, false, None),
-    ] {
-        let (mut client, mut server) = call(trace, 9, 9);
-        client.parent_span_id = parent;
-        server.parent_span_id = parent;
-        let order = if server_first {
-            [&server, &client]
-        } else {
-            [&client, &server]
-        };
-        for s in order {
-            a.observe_weighted(s, AdjustedCount::ONE, start);
-        }
-    }
-    assert_eq!(
-        edges(&a, start),
-        vec![("frontend".into(), "cart".into(), 4.0, 0.0, 4)]
-    );
-    assert_eq!(a.graph().stats(start).pending_spans, 0);
-}
-
-#[test]
-fn unpaired_spans_expire_after_the_window_and_the_table_is_bounded() {
-    let config = AggregateConfig {
-        max_pending_spans: 4,
-        shards: 1,
-        ..AggregateConfig::default()
-    };
-    let (a, start) = aggregator(config);
-    let (c1, s1) = call(1, 1, 2);
-    a.observe_weighted(&c1, AdjustedCount::ONE, start);
-    a.observe_weighted(&s1, AdjustedCount::ONE, start + Duration::from_secs(11));
-    let stats = a.graph().stats(start + Duration::from_secs(11));
-    assert_eq!(
-        (stats.paired_calls, stats.expired_spans, stats.pending_spans),
-        (0, 1, 1)
-    );
-    for t in 10..20u8 {
-        let (c, _) = call(t, 1, 2);
-        a.observe_weighted(&c, AdjustedCount::ONE, start + Duration::from_secs(12));
-    }
-    let stats = a.graph().stats(start + Duration::from_secs(12));
-    assert_eq!(stats.pending_spans, 4);
-    assert_eq!(stats.evicted_spans, 7);
-    assert!(edges(&a, start).is_empty());
-}
-
 #[test]
 fn concurrent_observers_lose_nothing() {
     let (a, start) = aggregator(AggregateConfig::default());
@@ -413,51 +255,4 @@ proptest! {
         prop_assert_eq!(a.buckets(), b.buckets());
         prop_assert_eq!(a.to_hdr(&layout).unwrap().len(), values.len() as u64);
     }
-}
-
-#[test]
-fn batches_aggregate_like_single_spans() {
-    let spans: Vec<(StoredSpan, AdjustedCount)> = (0..40u8)
-        .flat_map(|t| {
-            let (mut client, mut server) = call(t, 1, 2);
-            client.name = format!("op{}", t % 8);
-            if t % 3 == 0 {
-                server.status.code = StatusCode::Error;
-            }
-            [
-                (server, AdjustedCount::new(1.0 + f64::from(t) / 10.0)),
-                (client, AdjustedCount::new(2.5)),
-            ]
-        })
-        .collect();
-    let refs: Vec<(&StoredSpan, AdjustedCount)> = spans.iter().map(|(s, w)| (s, *w)).collect();
-    let totals = |a: &Aggregator, start| {
-        let snap = a.span_metrics().snapshot(Window::All, start);
-        let series: Vec<_> = snap
-            .iter()
-            .map(|s| {
-                (
-                    s.key.clone(),
-                    (s.data.requests * 1e6).round(),
-                    (s.data.errors * 1e6).round(),
-                )
-            })
-            .collect();
-        (series, a.span_metrics().stats(), edges(a, start))
-    };
-    let (one, start) = aggregator(AggregateConfig::default());
-    for &(s, w) in &refs {
-        one.observe_weighted(s, w, start);
-    }
-    let (batch, _) = aggregator(AggregateConfig::default());
-    batch.observe_weighted_batch(&refs, start);
-    assert_eq!(totals(&one, start), totals(&batch, start));
-    // Under a cap, which series win depends on order, but the counts do not.
-    let (capped, _) = aggregator(AggregateConfig {
-        max_series: 5,
-        ..AggregateConfig::default()
-    });
-    capped.observe_weighted_batch(&refs, start);
-    let stats = capped.span_metrics().stats();
-    assert_eq!((stats.series, stats.overflow_spans), (6, 25));
 }

@@ -1,0 +1,161 @@
+//! Runtime sampling control across real processes: `meshtrace sampling` changes a service's
+//! strategy through the collector's control API (token required), the sidecar holding a
+//! long-poll applies it, Jaeger's remote sampling endpoint serves it, and it survives a
+//! collector restart with `--data-dir`.
+
+// Test code: a failed unwrap is the test failing, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const TOKEN: &str = "s3cret-token";
+
+fn collector(data_dir: &str) -> support::Process {
+    support::start(
+        &[
+            "collector",
+            "--otlp-grpc",
+            "127.0.0.1:0",
+            "--otlp-http",
+            "127.0.0.1:0",
+            "--zipkin",
+            "127.0.0.1:0",
+            "--sampling-http",
+            "127.0.0.1:0",
+            "--sampling-grpc",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+            "--admin-token",
+            TOKEN,
+            "--data-dir",
+            data_dir,
+        ],
+        support::COLLECTOR_LISTENERS,
+    )
+}
+
+/// Runs `meshtrace sampling ARGS` against `http`; returns exit code, stdout, stderr.
+fn sampling(http: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_meshtrace"))
+        .arg("sampling")
+        .args(args)
+        .args(["--collector", http])
+        .env_remove("MESHTRACE_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn sampled(traceparent: &str) -> bool {
+    let flags = traceparent.rsplit('-').next().unwrap();
+    u8::from_str_radix(flags, 16).unwrap() & 1 == 1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strategy_set_with_the_cli_reaches_the_sidecar_and_survives_a_restart() {
+    let data_dir = std::env::temp_dir().join(format!("meshtrace-control-{}", std::process::id()));
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let data = data_dir.to_str().unwrap();
+    let first = collector(data);
+    let http = format!("http://{}", first.addrs["http"]);
+
+    let app = support::apps::traceparent_echo().await.to_string();
+    let mut args = support::sidecar_args("checkout", &app, "grpc://127.0.0.1:9");
+    args.extend(["--sampling-probability", "0", "--control", &http]);
+    let sidecar = support::start(&args, support::SIDECAR_LISTENERS);
+    let entry = format!("http://{}/pay", sidecar.addrs["inbound"]);
+    assert!(!sampled(&support::get(&entry, &[]).await.2));
+
+    // Without the token: refused, one line, nothing changes.
+    let (code, _, stderr) = sampling(&http, &["set", "checkout", "--probability", "1"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("401"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let (code, stdout, stderr) = sampling(
+        &http,
+        &["--token", TOKEN, "set", "checkout", "--probability", "1"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let changed = Instant::now();
+    let answer: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(answer["service_strategy"]["param"], 1.0, "{stdout}");
+
+    // The sidecar's next decisions follow (it holds a long-poll; no restart, no poll period).
+    loop {
+        if sampled(&support::get(&entry, &[]).await.2) {
+            break;
+        }
+        assert!(
+            changed.elapsed() < Duration::from_secs(5),
+            "the sidecar never applied the change"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!(
+        "strategy change applied by the sidecar after {:?}",
+        changed.elapsed()
+    );
+    let view: Value = serde_json::from_str(
+        &support::get(&format!("http://{}/sampling", sidecar.addrs["admin"]), &[])
+            .await
+            .2,
+    )
+    .unwrap();
+    assert_eq!(view["source"], "remote");
+
+    // Jaeger SDKs read the same strategy on the remote sampling port.
+    let jaeger = format!(
+        "http://{}/sampling?service=checkout",
+        first.addrs["sampling-http"]
+    );
+    let (_, _, body) = support::get(&jaeger, &[]).await;
+    let strategy: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(strategy["strategyType"], "PROBABILISTIC", "{body}");
+    assert_eq!(
+        strategy["probabilisticSampling"]["samplingRate"], 1.0,
+        "{body}"
+    );
+
+    // Tail policies are replaced through the same API.
+    let tail = data_dir.join("tail.yaml");
+    std::fs::write(
+        &tail,
+        "policies: [{name: errors, type: status_code, status_code: {status_codes: [ERROR]}}]\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = sampling(
+        &http,
+        &["--token", TOKEN, "tail", "-f", tail.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (_, stdout, _) = sampling(&http, &["tail"]);
+    let document: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(document["policies"][0]["name"], "errors", "{stdout}");
+
+    // A restart with the same data dir keeps the change.
+    drop(first);
+    let second = collector(data);
+    let (code, stdout, stderr) = sampling(
+        &format!("http://{}", second.addrs["http"]),
+        &["get", "checkout"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let entry: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (entry["type"].as_str(), entry["param"].as_f64()),
+        (Some("probabilistic"), Some(1.0)),
+        "{stdout}"
+    );
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
