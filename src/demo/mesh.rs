@@ -14,6 +14,10 @@ pub struct Mesh {
     /// productpage's sidecar inbound address: where the load goes.
     pub entry: SocketAddr,
     sidecars: Vec<RunningSidecar>,
+    /// The collector's OTLP/gRPC address.
+    collector: SocketAddr,
+    /// The collector's `--http` address, where sidecars long-poll for strategies.
+    control: SocketAddr,
 }
 
 const LOOPBACK: SocketAddr =
@@ -21,23 +25,25 @@ const LOOPBACK: SocketAddr =
 
 impl Mesh {
     /// Starts ratings, details, reviews v1..v3 and productpage, exporting to `collector`.
-    pub async fn start(collector: SocketAddr) -> Result<Self, DemoError> {
+    pub async fn start(collector: SocketAddr, control: SocketAddr) -> Result<Self, DemoError> {
         let mut mesh = Mesh {
             entry: LOOPBACK,
             sidecars: Vec::new(),
+            collector,
+            control,
         };
-        let ratings = mesh.add("ratings", None, App::Ratings, collector).await?;
-        let details = mesh.add("details", None, App::Details, collector).await?;
+        let ratings = mesh.add("ratings", None, App::Ratings).await?;
+        let details = mesh.add("details", None, App::Details).await?;
         let mut reviews = Vec::new();
         for (version, calls_ratings) in [("v1", false), ("v2", true), ("v3", true)] {
             let app = App::Reviews {
                 version,
                 ratings: calls_ratings.then_some(ratings),
             };
-            reviews.push(mesh.add("reviews", Some(version), app, collector).await?);
+            reviews.push(mesh.add("reviews", Some(version), app).await?);
         }
         let app = App::ProductPage { details, reviews };
-        mesh.entry = mesh.add("productpage", None, app, collector).await?;
+        mesh.entry = mesh.add("productpage", None, app).await?;
         Ok(mesh)
     }
 
@@ -47,7 +53,6 @@ impl Mesh {
         service: &'static str,
         version: Option<&'static str>,
         app: App,
-        collector: SocketAddr,
     ) -> Result<SocketAddr, DemoError> {
         let listener = TcpListener::bind(LOOPBACK)
             .await
@@ -61,7 +66,8 @@ impl Mesh {
             admin: LOOPBACK,
             health: LOOPBACK,
             metrics: LOOPBACK,
-            collector: format!("grpc://{collector}"),
+            collector: format!("grpc://{}", self.collector),
+            control: Some(format!("http://{}", self.control)),
             resource: version
                 .map(|v| ("service.version".to_owned(), v.to_owned()))
                 .into_iter()

@@ -59,7 +59,7 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     .await?;
     let tail = collector.tail_counters().clone();
     let store = collector.store();
-    let mesh = mesh::Mesh::start(collector.otlp_grpc_addr()).await?;
+    let mesh = mesh::Mesh::start(collector.otlp_grpc_addr(), collector.http_addr()).await?;
     let http = collector.http_addr();
     summary::print_banner(http, collector.otlp_grpc_addr(), mesh.entry, &args);
 
