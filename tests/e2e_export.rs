@@ -63,7 +63,10 @@ fn request(trace: u8) -> ExportTraceServiceRequest {
 }
 
 async fn forwards_over(scheme: &str, listener: &str, trace: u8) {
-    let backend = support::start(&[&["collector"][..], &LOCAL_LISTENERS[..]].concat(), support::COLLECTOR_LISTENERS);
+    let backend = support::start(
+        &[&["collector"][..], &LOCAL_LISTENERS[..]].concat(),
+        support::COLLECTOR_LISTENERS,
+    );
     let url = format!("{scheme}://{}", backend.addrs[listener]);
     let args = [
         &["collector"][..],

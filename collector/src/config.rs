@@ -86,6 +86,9 @@ pub struct CollectorConfig {
     /// Bearer token the control API's writes require (`--admin-token`,
     /// `MESHTRACE_ADMIN_TOKEN`); writes are open when absent.
     pub admin_token: Option<Secret>,
+    /// Latency aggregation (RED metrics per service, operation, kind and status class, and
+    /// the service graph): series cap, windows, pairing.
+    pub aggregate: crate::aggregate::AggregateConfig,
     /// Tail sampling: the OpenTelemetry Collector `tail_sampling` processor's block
     /// (`decision_wait`, `num_traces`, `policies`). No policies (the default) keeps every
     /// trace without buffering.
@@ -104,6 +107,7 @@ impl Default for CollectorConfig {
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             exporters: Vec::new(),
             tail_sampling: TailPolicyDocument::default(),
+            aggregate: crate::aggregate::AggregateConfig::default(),
             sampling_http: DEFAULT_SAMPLING_HTTP_ADDR,
             sampling_grpc: DEFAULT_SAMPLING_GRPC_ADDR,
             strategies: None,
@@ -124,6 +128,7 @@ impl CollectorConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.exporter_configs()?;
         self.tail_policy_set()?;
+        self.aggregate.validate()?;
         let checks = [
             ("store.max_traces", self.store.max_traces),
             ("store.max_spans_per_trace", self.store.max_spans_per_trace),
@@ -179,6 +184,9 @@ pub enum ConfigError {
         /// The dotted config key.
         key: &'static str,
     },
+    /// The aggregation settings are invalid.
+    #[error("config key `aggregate`: {0}")]
+    Aggregate(#[from] crate::aggregate::AggregateConfigError),
     /// The tail sampling policies are invalid.
     #[error("config key `tail_sampling`: {0}")]
     TailSampling(#[from] TailConfigError),

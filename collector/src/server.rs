@@ -14,9 +14,13 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use axum::Router;
 
+use crate::aggregate::{AggregateError, Aggregator};
 use crate::config::{CollectorConfig, ConfigError};
 use crate::control;
 use crate::export::{self, ExportCounters, ExporterHandle};
+use crate::metrics::{
+    self, MetricsState, PipelineSnapshot, PipelineSource, StoreGauges, TailGauges,
+};
 use crate::pipeline::{IngestCounters, Pipeline};
 use crate::query;
 use crate::receiver::{OtlpGrpcReceiver, otlp_http_router, zipkin};
@@ -43,6 +47,9 @@ pub enum StartError {
         /// The operating system's answer.
         error: io::Error,
     },
+    /// The aggregator cannot be built.
+    #[error("latency aggregation: {0}")]
+    Aggregate(#[from] AggregateError),
     /// The strategies file or the persisted strategies cannot be loaded.
     #[error("sampling strategies: {0}")]
     Strategies(#[from] StoreError),
@@ -109,7 +116,14 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         TailLimits::default(),
         Arc::clone(&tail_counters),
     );
-    let drain = drain.with_exporters(queues).with_tail(tail);
+    let aggregator = Arc::new(Aggregator::new(
+        &config.aggregate,
+        tokio::time::Instant::now(),
+    )?);
+    let drain = drain
+        .with_exporters(queues)
+        .with_tail(tail)
+        .with_aggregator(Arc::clone(&aggregator));
     let (stop_drain, drain_stopped) = oneshot::channel::<()>();
     let drain = tokio::spawn(drain.run(Arc::clone(&store), async {
         // A dropped sender means the handle is gone: stop as well.
@@ -119,6 +133,18 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
     let (stop_servers, stop_rx) = watch::channel(false);
     let counters = Arc::clone(pipeline.counters());
     let limit = config.max_request_bytes;
+    let metrics_state = MetricsState {
+        aggregator: Arc::clone(&aggregator),
+        pipeline: Some(pipeline_source(
+            Arc::clone(pipeline.counters()),
+            exporters
+                .iter()
+                .map(|e| (e.url().to_owned(), e.counters()))
+                .collect(),
+            Arc::clone(&store),
+            Arc::clone(&tail_counters),
+        )),
+    };
     let token = config
         .admin_token
         .as_ref()
@@ -147,7 +173,9 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
             "HTTP",
             serve(
                 http_listener,
-                query::router(Arc::clone(&store)).merge(control::router(control_state)),
+                query::router(Arc::clone(&store))
+                    .merge(control::router(control_state))
+                    .merge(metrics::router(metrics_state)),
                 &stop_rx,
             ),
         ),
@@ -342,3 +370,38 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
 
 #[cfg(test)]
 mod tests;
+
+/// What `/metrics` reads of the pipeline at each scrape.
+fn pipeline_source(
+    ingest: Arc<IngestCounters>,
+    exporters: Vec<(String, Arc<ExportCounters>)>,
+    store: Arc<TraceStore>,
+    tail: Arc<TailCounters>,
+) -> PipelineSource {
+    Arc::new(move || {
+        let stats = store.stats();
+        PipelineSnapshot {
+            receivers: ingest.samples(),
+            exporters: exporters
+                .iter()
+                .map(|(url, c)| (url.clone(), c.snapshot()))
+                .collect(),
+            store: Some(StoreGauges {
+                traces: stats.traces as u64,
+                spans: stats.spans as u64,
+                evicted_traces: stats.evicted_traces,
+                dropped_spans: stats.dropped_spans,
+            }),
+            tail: Some(TailGauges {
+                kept_by_policy: tail.kept_by_policy().into_iter().collect(),
+                traces_dropped: TailCounters::get(&tail.traces_dropped),
+                traces_decided_early: TailCounters::get(&tail.traces_decided_early),
+                late_spans_kept: TailCounters::get(&tail.late_spans_kept),
+                late_spans_dropped: TailCounters::get(&tail.late_spans_dropped),
+                traces_buffered: TailCounters::get(&tail.traces_buffered),
+                spans_buffered: TailCounters::get(&tail.spans_buffered),
+                bytes_buffered: TailCounters::get(&tail.bytes_buffered),
+            }),
+        }
+    })
+}

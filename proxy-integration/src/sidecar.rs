@@ -174,7 +174,12 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
         .control
         .as_deref()
         .map(|url| {
-            remote::spawn_remote_sampling(url, &config.service, Arc::clone(&sampling), shutdown.clone())
+            remote::spawn_remote_sampling(
+                url,
+                &config.service,
+                Arc::clone(&sampling),
+                shutdown.clone(),
+            )
         })
         .transpose()?;
     let admin_state = Arc::new(admin::AdminState {

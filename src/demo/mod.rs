@@ -61,6 +61,7 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     let store = collector.store();
     let mesh = mesh::Mesh::start(collector.otlp_grpc_addr(), collector.http_addr()).await?;
     let http = collector.http_addr();
+    crate::listening::announce("demo", "http", http);
     summary::print_banner(http, collector.otlp_grpc_addr(), mesh.entry, &args);
 
     let stats = Arc::new(LoadStats::default());

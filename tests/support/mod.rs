@@ -84,6 +84,15 @@ pub async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, http::HeaderMap, 
     send(http::Method::GET, url, headers, Bytes::new()).await
 }
 
+/// GET `url`; `None` when nothing answers (a server still starting).
+pub async fn try_get(url: &str) -> Option<(u16, String)> {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let response = client.get(url.parse().ok()?).await.ok()?;
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.ok()?.to_bytes();
+    Some((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
 /// Sends one request; returns status, headers and body.
 pub async fn send(
     method: http::Method,

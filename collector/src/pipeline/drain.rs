@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant, MissedTickBehavior};
 
 use super::channel::{Accepted, SpanBatch};
+use crate::aggregate::Aggregator;
 use crate::export::{ExportItem, ExportQueue, to_resource_spans};
 use crate::store::{StoredSpan, TraceStore};
 use crate::tail::TailProcessor;
@@ -21,6 +22,7 @@ pub struct PipelineDrain {
     rx: mpsc::Receiver<Accepted>,
     exporters: Vec<ExportQueue>,
     tail: Option<TailProcessor>,
+    aggregator: Option<Arc<Aggregator>>,
 }
 
 impl PipelineDrain {
@@ -29,7 +31,15 @@ impl PipelineDrain {
             rx,
             exporters: Vec::new(),
             tail: None,
+            aggregator: None,
         }
+    }
+
+    /// Feeds every accepted span to `aggregator` before tail sampling, so RED metrics count
+    /// all traffic (weighted by each span's adjusted count), not only what is kept.
+    pub fn with_aggregator(mut self, aggregator: Arc<Aggregator>) -> Self {
+        self.aggregator = Some(aggregator);
+        self
     }
 
     /// Tail-samples every batch with `tail` before delivering it.
@@ -94,6 +104,9 @@ impl PipelineDrain {
     }
 
     fn deliver(&mut self, store: &TraceStore, batch: Accepted) {
+        if let Some(aggregator) = &self.aggregator {
+            aggregator.observe_batch(&batch.spans, Instant::now());
+        }
         match &mut self.tail {
             Some(tail) if !tail.passes_through() => {
                 let mut kept = Vec::new();

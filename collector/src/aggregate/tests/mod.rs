@@ -1,6 +1,7 @@
 //! Aggregation tests: weighting, windows, the series cap, service-graph pairing and
 //! percentile accuracy. Time is always passed in.
 
+mod accuracy;
 mod graph;
 mod series;
 
