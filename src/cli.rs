@@ -61,32 +61,37 @@ pub struct DemoArgs {
 /// `meshtrace collector`.
 #[derive(Debug, Args)]
 pub struct CollectorArgs {
-    /// OTLP/gRPC listener.
-    #[arg(long, default_value = "0.0.0.0:4317")]
-    pub otlp_grpc: SocketAddr,
-    /// OTLP/HTTP listener (`POST /v1/traces`, protobuf and JSON).
-    #[arg(long, default_value = "0.0.0.0:4318")]
-    pub otlp_http: SocketAddr,
-    /// Zipkin listener (`POST /api/v2/spans`, v2 JSON and protobuf).
-    #[arg(long, default_value = "0.0.0.0:9411")]
-    pub zipkin: SocketAddr,
-    /// HTTP listener: Jaeger query API, health.
-    #[arg(long, default_value = "0.0.0.0:16686")]
-    pub http: SocketAddr,
-    /// Most traces the embedded store keeps (oldest evicted first).
-    #[arg(long, default_value_t = collector::config::DEFAULT_MAX_TRACES)]
-    pub store_max_traces: usize,
-    /// Also send every accepted span to an OTLP backend: `grpc://HOST:PORT` (OTLP/gRPC) or
+    /// A YAML config file: every key of the collector's config (`otlp_grpc`, `store`,
+    /// `exporters`, `tail_sampling`, ...; see docs/CONFIG.md). Flags given beat the file.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// OTLP/gRPC listener [default: 0.0.0.0:4317].
+    #[arg(long)]
+    pub otlp_grpc: Option<SocketAddr>,
+    /// OTLP/HTTP listener (`POST /v1/traces`, protobuf and JSON) [default: 0.0.0.0:4318].
+    #[arg(long)]
+    pub otlp_http: Option<SocketAddr>,
+    /// Zipkin listener (`POST /api/v2/spans`, v2 JSON and protobuf) [default: 0.0.0.0:9411].
+    #[arg(long)]
+    pub zipkin: Option<SocketAddr>,
+    /// HTTP listener: Jaeger query API, web page, control API, metrics [default: 0.0.0.0:16686].
+    #[arg(long)]
+    pub http: Option<SocketAddr>,
+    /// Most traces the embedded store keeps, oldest evicted first [default: 10000].
+    #[arg(long)]
+    pub store_max_traces: Option<usize>,
+    /// Also send every kept span to an OTLP backend: `grpc://HOST:PORT` (OTLP/gRPC) or
     /// `http://HOST:PORT[/PATH]` (OTLP/HTTP protobuf, path `/v1/traces` by default).
-    /// Repeatable.
+    /// Repeatable; replaces the file's `exporters` when given.
     #[arg(long = "export", value_name = "URL", value_parser = export_url)]
     pub export: Vec<String>,
-    /// Jaeger remote sampling over HTTP (`GET /sampling?service=`).
-    #[arg(long, default_value = "0.0.0.0:5778")]
-    pub sampling_http: SocketAddr,
-    /// Jaeger remote sampling over gRPC (`jaeger.api_v2.SamplingManager`).
-    #[arg(long, default_value = "0.0.0.0:5779")]
-    pub sampling_grpc: SocketAddr,
+    /// Jaeger remote sampling over HTTP (`GET /sampling?service=`) [default: 0.0.0.0:5778].
+    #[arg(long)]
+    pub sampling_http: Option<SocketAddr>,
+    /// Jaeger remote sampling over gRPC (`jaeger.api_v2.SamplingManager`)
+    /// [default: 0.0.0.0:5779].
+    #[arg(long)]
+    pub sampling_grpc: Option<SocketAddr>,
     /// A Jaeger strategies file (`service_strategies`, `default_strategy`), watched for edits.
     #[arg(long, value_name = "FILE")]
     pub strategies: Option<std::path::PathBuf>,
@@ -97,8 +102,8 @@ pub struct CollectorArgs {
     #[arg(long, env = "MESHTRACE_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
     /// Tail sampling policies: the OpenTelemetry Collector `tail_sampling` block
-    /// (`decision_wait`, `num_traces`, `policies`), YAML or JSON. Without it every trace is
-    /// kept.
+    /// (`decision_wait`, `num_traces`, `policies`), YAML or JSON. Without them every trace
+    /// is kept.
     #[arg(long, value_name = "FILE")]
     pub tail_policies: Option<std::path::PathBuf>,
 }

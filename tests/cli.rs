@@ -4,6 +4,8 @@
 // Test code: a failed unwrap is the test failing, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod support;
+
 use std::process::Command;
 
 fn meshtrace(args: &[&str]) -> (i32, String, String) {
@@ -140,4 +142,44 @@ fn a_bad_export_url_is_named_with_its_flag() {
         stderr.contains("TLS (https) is not supported yet"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_config_file_is_used_and_flags_beat_it() {
+    let dir = std::env::temp_dir().join(format!("meshtrace-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The file's HTTP address is taken: the collector only starts if the flag wins.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let file = dir.join("collector.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "otlp_grpc: 127.0.0.1:0\notlp_http: 127.0.0.1:0\nzipkin: 127.0.0.1:0\n\
+             sampling_http: 127.0.0.1:0\nsampling_grpc: 127.0.0.1:0\nhttp: {}\n\
+             store: {{max_traces: 5}}\n\
+             tail_sampling:\n  policies: [{{name: errors, type: status_code, status_code: {{status_codes: [ERROR]}}}}]\n",
+            taken.local_addr().unwrap()
+        ),
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let (code, _, stderr) = meshtrace(&["collector", "--config", path]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("cannot listen for HTTP"), "{stderr}");
+    let collector = support::start(
+        &["collector", "--config", path, "--http", "127.0.0.1:0"],
+        support::COLLECTOR_LISTENERS,
+    );
+    assert!(collector.addrs["http"].port() != taken.local_addr().unwrap().port());
+
+    // A misspelt key is named, with its line.
+    std::fs::write(&file, "otlp_grpc: 127.0.0.1:0\nstorre: {}\n").unwrap();
+    let (code, _, stderr) = meshtrace(&["collector", "--config", path]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("unknown field `storre`") && stderr.contains("line 2"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

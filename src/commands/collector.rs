@@ -2,38 +2,48 @@
 
 use std::path::Path;
 
+use collector::CollectorConfig;
 use collector::config::Secret;
-use collector::{CollectorConfig, StoreConfig};
-use sampler::tail::TailPolicyDocument;
 
 use super::{CommandError, shutdown_signal};
 use crate::cli::CollectorArgs;
 use crate::listening::announce;
 
+/// The config: the file's (or the defaults), then every flag given on top.
+fn config(args: CollectorArgs) -> Result<CollectorConfig, CommandError> {
+    let mut config = match &args.config {
+        Some(path) => read_yaml(path)?,
+        None => CollectorConfig::default(),
+    };
+    if let Some(path) = &args.tail_policies {
+        config.tail_sampling = read_yaml(path)?;
+    }
+    let set = |slot: &mut _, value: Option<_>| {
+        if let Some(value) = value {
+            *slot = value;
+        }
+    };
+    set(&mut config.otlp_grpc, args.otlp_grpc);
+    set(&mut config.otlp_http, args.otlp_http);
+    set(&mut config.zipkin, args.zipkin);
+    set(&mut config.http, args.http);
+    set(&mut config.sampling_http, args.sampling_http);
+    set(&mut config.sampling_grpc, args.sampling_grpc);
+    if let Some(max) = args.store_max_traces {
+        config.store.max_traces = max;
+    }
+    if !args.export.is_empty() {
+        config.exporters = args.export;
+    }
+    config.strategies = args.strategies.or(config.strategies);
+    config.data_dir = args.data_dir.or(config.data_dir);
+    config.admin_token = args.admin_token.map(Secret).or(config.admin_token);
+    Ok(config)
+}
+
 /// Starts the collector and runs until a shutdown signal.
 pub async fn run(args: CollectorArgs) -> Result<(), CommandError> {
-    let tail_sampling = match &args.tail_policies {
-        Some(path) => read_tail_policies(path)?,
-        None => TailPolicyDocument::default(),
-    };
-    let config = CollectorConfig {
-        tail_sampling,
-        otlp_grpc: args.otlp_grpc,
-        otlp_http: args.otlp_http,
-        zipkin: args.zipkin,
-        http: args.http,
-        store: StoreConfig {
-            max_traces: args.store_max_traces,
-            ..StoreConfig::default()
-        },
-        exporters: args.export,
-        sampling_http: args.sampling_http,
-        sampling_grpc: args.sampling_grpc,
-        strategies: args.strategies,
-        data_dir: args.data_dir,
-        admin_token: args.admin_token.map(Secret),
-        ..CollectorConfig::default()
-    };
+    let config = config(args)?;
     let running = collector::start(config).await?;
     announce("collector", "otlp-grpc", running.otlp_grpc_addr());
     announce("collector", "otlp-http", running.otlp_http_addr());
@@ -46,9 +56,9 @@ pub async fn run(args: CollectorArgs) -> Result<(), CommandError> {
     waited
 }
 
-/// Reads a tail policy document (YAML, which includes JSON).
-fn read_tail_policies(path: &Path) -> Result<TailPolicyDocument, CommandError> {
-    let fail = |message: String| CommandError::TailPolicies {
+/// Reads a YAML (or JSON) file into `T`; errors name the file, the key and the line.
+fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CommandError> {
+    let fail = |message: String| CommandError::ConfigFile {
         path: path.to_owned(),
         message,
     };

@@ -43,9 +43,9 @@ pub enum CommandError {
     /// Writing the result to standard output failed.
     #[error("cannot write to standard output: {0}")]
     Stdout(std::io::Error),
-    /// The tail policy file cannot be read or parsed.
-    #[error("collector: --tail-policies {}: {message}", path.display())]
-    TailPolicies {
+    /// A config or policy file cannot be read or parsed.
+    #[error("{}: {message}", path.display())]
+    ConfigFile {
         /// The file named by the flag.
         path: std::path::PathBuf,
         /// What is wrong with it.
