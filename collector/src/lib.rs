@@ -2,7 +2,8 @@
 //! the embedded trace store and the Jaeger query API.
 //!
 //! Spans flow `receiver` -> `pipeline` -> `store` and `export` (to OTLP backends), and are
-//! read back through `query`; `server` wires them into one running process.
+//! read back through `query` and the built-in web page (`ui`); `server` wires them into one
+//! running process.
 
 pub mod adaptive;
 pub mod aggregate;
@@ -18,6 +19,7 @@ pub mod server;
 pub mod store;
 pub mod strategy;
 pub mod tail;
+pub mod ui;
 
 #[cfg(test)]
 mod test_support;

@@ -80,6 +80,7 @@ pub struct RunningCollector {
     sampling_http_addr: SocketAddr,
     sampling_grpc_addr: SocketAddr,
     strategies: Arc<StrategyStore>,
+    aggregator: Arc<Aggregator>,
     sampling_grpc: JoinHandle<Result<(), tonic::transport::Error>>,
     strategies_watcher: Option<JoinHandle<()>>,
 }
@@ -175,7 +176,8 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
                 http_listener,
                 query::router(Arc::clone(&store))
                     .merge(control::router(control_state))
-                    .merge(metrics::router(metrics_state)),
+                    .merge(metrics::router(metrics_state))
+                    .merge(crate::ui::router()),
                 &stop_rx,
             ),
         ),
@@ -227,6 +229,7 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         sampling_http_addr,
         sampling_grpc_addr,
         strategies,
+        aggregator,
         sampling_grpc,
         strategies_watcher,
     })
@@ -247,6 +250,11 @@ impl RunningCollector {
     /// The bound Jaeger remote sampling gRPC address.
     pub fn sampling_grpc_addr(&self) -> SocketAddr {
         self.sampling_grpc_addr
+    }
+
+    /// The RED aggregation every received span feeds.
+    pub fn aggregator(&self) -> &Arc<Aggregator> {
+        &self.aggregator
     }
 
     /// The head-sampling strategies the collector serves.

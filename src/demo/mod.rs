@@ -58,6 +58,7 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     })
     .await?;
     let tail = collector.tail_counters().clone();
+    let aggregator = collector.aggregator().clone();
     let store = collector.store();
     let mesh = mesh::Mesh::start(collector.otlp_grpc_addr(), collector.http_addr()).await?;
     let http = collector.http_addr();
@@ -95,6 +96,7 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         store: &store.stats(),
         tail: &tail,
         interesting: summary::interesting_traces(&store),
+        services: summary::per_service(&aggregator, &store),
         http,
     };
     report.print();

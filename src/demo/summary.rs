@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use collector::aggregate::{Aggregator, KindLabel, LatencySummary, Window};
 use collector::tail::TailCounters;
 use collector::{StoreStats, TraceQuery, TraceStore};
 
@@ -73,6 +74,25 @@ pub fn interesting_traces(store: &TraceStore) -> Vec<(&'static str, String)> {
     found
 }
 
+/// Per service (server spans, since the start): weighted requests per second, error ratio,
+/// p50 and p99 in seconds, from the collector's HDR histograms.
+pub fn per_service(aggregator: &Aggregator, store: &TraceStore) -> Vec<(String, LatencySummary)> {
+    let now = tokio::time::Instant::now();
+    let server = KindLabel::parse("server");
+    store
+        .services()
+        .into_iter()
+        .filter_map(|service| {
+            let (_, summary) = aggregator
+                .summarize(Window::All, now, |key| {
+                    *key.service == *service && Some(key.kind) == server
+                })
+                .ok()?;
+            Some((service, summary))
+        })
+        .collect()
+}
+
 /// The closing summary.
 pub struct Report<'a> {
     /// How long the demo ran.
@@ -87,6 +107,8 @@ pub struct Report<'a> {
     pub interesting: Vec<(&'static str, String)>,
     /// The query API's address.
     pub http: SocketAddr,
+    /// Per-service rate, errors and latency.
+    pub services: Vec<(String, LatencySummary)>,
 }
 
 impl Report<'_> {
@@ -125,6 +147,24 @@ impl Report<'_> {
                 } else {
                     &policy
                 }
+            );
+        }
+        println!("  per service (all requests, from the collector's HDR histograms):");
+        println!(
+            "    {:<14} {:>9} {:>8} {:>10} {:>10}",
+            "service", "req/s", "errors", "p50", "p99"
+        );
+        for (service, s) in &self.services {
+            let (p50, p99) = s
+                .percentiles
+                .as_ref()
+                .map_or((0.0, 0.0), |p| (p.p50, p.p99));
+            println!(
+                "    {service:<14} {:>9.1} {:>7.1}% {:>8.1}ms {:>8.1}ms",
+                s.rate,
+                s.error_ratio.unwrap_or(0.0) * 100.0,
+                p50 * 1000.0,
+                p99 * 1000.0
             );
         }
         println!("  traces stored        {:>8}", store.traces);

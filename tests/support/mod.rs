@@ -56,11 +56,11 @@ pub fn start_command(mut command: Command, expect: usize) -> Process {
         .expect("spawn meshtrace");
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
+    // Keeps reading after the announcements are in (sends then fail and are ignored): a
+    // closed pipe would make the child's next progress line fail with EPIPE.
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
+            let _ = tx.send(line);
         }
     });
     let mut addrs = HashMap::new();

@@ -8,6 +8,7 @@ use super::config::AggregateConfig;
 use super::graph::ServiceGraph;
 use super::span_metrics::SpanMetrics;
 use super::weight::AdjustedCount;
+use super::{LatencySummary, SeriesKey, Window, summarize};
 use crate::store::StoredSpan;
 
 /// Weighted RED series and the service graph, shared (through an `Arc`) by every receiver
@@ -73,5 +74,23 @@ impl Aggregator {
     /// The service graph.
     pub fn graph(&self) -> &ServiceGraph {
         &self.graph
+    }
+
+    /// Requests, errors and exact percentiles over `window` of every series `filter` accepts,
+    /// merged; with how many series matched.
+    pub fn summarize(
+        &self,
+        window: Window,
+        now: Instant,
+        filter: impl Fn(&SeriesKey) -> bool,
+    ) -> Result<(usize, LatencySummary), AggregateError> {
+        let matching = self.spans.collect(window, now, filter);
+        let covered = self.spans.clock().covered(window, now);
+        let summary = summarize(
+            matching.iter().map(|s| &s.data),
+            self.spans.layout(),
+            covered,
+        )?;
+        Ok((matching.len(), summary))
     }
 }

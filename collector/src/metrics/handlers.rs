@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::exposition::{CONTENT_TYPE, render};
 use super::sources::{PipelineSnapshot, PipelineSource};
-use crate::aggregate::{AggregateError, Aggregator, KindLabel, LatencySummary, Window, summarize};
+use crate::aggregate::{AggregateError, Aggregator, KindLabel, LatencySummary, Window};
 
 /// What the metrics endpoints read.
 #[derive(Clone)]
@@ -131,20 +131,17 @@ pub async fn latency(
     let service = params.service.as_deref().filter(|s| !s.is_empty());
     let operation = params.operation.as_deref().filter(|s| !s.is_empty());
     let now = Instant::now();
-    let spans = state.aggregator.span_metrics();
-    let matching = spans.collect(window, now, |key| {
+    let (series, summary) = state.aggregator.summarize(window, now, |key| {
         service.is_none_or(|s| &*key.service == s)
             && operation.is_none_or(|o| &*key.operation == o)
             && kind.is_none_or(|k| key.kind == k)
-    });
-    let covered = spans.clock().covered(window, now);
-    let summary = summarize(matching.iter().map(|s| &s.data), spans.layout(), covered)?;
+    })?;
     Ok(Json(LatencyResponse {
         service: service.map(str::to_owned),
         operation: operation.map(str::to_owned),
         span_kind: kind.map(|k| k.label().to_owned()),
         window: window.label(),
-        series: matching.len(),
+        series,
         summary,
     }))
 }
