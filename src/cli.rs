@@ -101,6 +101,9 @@ pub struct CollectorArgs {
     /// Bearer token required by the control API's writes.
     #[arg(long, env = "MESHTRACE_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Allow a non-loopback `--http` without an admin token (open control API).
+    #[arg(long)]
+    pub insecure_control: bool,
     /// Tail sampling policies: the OpenTelemetry Collector `tail_sampling` block
     /// (`decision_wait`, `num_traces`, `policies`), YAML or JSON. Without them every trace
     /// is kept.

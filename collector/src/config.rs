@@ -86,6 +86,9 @@ pub struct CollectorConfig {
     /// Bearer token the control API's writes require (`--admin-token`,
     /// `MESHTRACE_ADMIN_TOKEN`); writes are open when absent.
     pub admin_token: Option<Secret>,
+    /// Serve the control API on a non-loopback `http` address without `admin_token` (anyone
+    /// who reaches the port could change sampling). Refused unless set.
+    pub insecure_control: bool,
     /// Latency aggregation (RED metrics per service, operation, kind and status class, and
     /// the service graph): series cap, windows, pairing.
     pub aggregate: crate::aggregate::AggregateConfig,
@@ -107,6 +110,7 @@ impl Default for CollectorConfig {
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             exporters: Vec::new(),
             tail_sampling: TailPolicyDocument::default(),
+            insecure_control: false,
             aggregate: crate::aggregate::AggregateConfig::default(),
             sampling_http: DEFAULT_SAMPLING_HTTP_ADDR,
             sampling_grpc: DEFAULT_SAMPLING_GRPC_ADDR,
@@ -135,10 +139,13 @@ impl CollectorConfig {
             ("pipeline_capacity", self.pipeline_capacity),
             ("max_request_bytes", self.max_request_bytes),
         ];
-        match checks.into_iter().find(|(_, value)| *value == 0) {
-            Some((key, _)) => Err(ConfigError::Zero { key }),
-            None => Ok(()),
+        if let Some((key, _)) = checks.into_iter().find(|(_, value)| *value == 0) {
+            return Err(ConfigError::Zero { key });
         }
+        if !self.http.ip().is_loopback() && self.admin_token.is_none() && !self.insecure_control {
+            return Err(ConfigError::InsecureControl(self.http));
+        }
+        Ok(())
     }
 
     /// The exporters, parsed; the first bad URL is named with its index.
@@ -184,6 +191,12 @@ pub enum ConfigError {
         /// The dotted config key.
         key: &'static str,
     },
+    /// The control API would accept unauthenticated writes from the network.
+    #[error(
+        "the control API on {0} would accept changes from anyone: set an admin token \
+         (--admin-token or MESHTRACE_ADMIN_TOKEN), listen on loopback, or pass --insecure-control"
+    )]
+    InsecureControl(SocketAddr),
     /// The aggregation settings are invalid.
     #[error("config key `aggregate`: {0}")]
     Aggregate(#[from] crate::aggregate::AggregateConfigError),
@@ -214,7 +227,21 @@ mod tests {
         assert_eq!(config.store.max_traces, 10_000);
         assert_eq!(config.store.max_spans_per_trace, 1_000);
         assert_eq!(config.pipeline_capacity, 1024);
-        assert_eq!(config.validate(), Ok(()));
+        // An open control API on every interface needs a token, or an explicit opt-out.
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::InsecureControl(config.http))
+        );
+        let with_token = CollectorConfig {
+            admin_token: Some(Secret("t".into())),
+            ..config.clone()
+        };
+        assert_eq!(with_token.validate(), Ok(()));
+        let opted_out = CollectorConfig {
+            insecure_control: true,
+            ..config
+        };
+        assert_eq!(opted_out.validate(), Ok(()));
     }
 
     #[test]
@@ -254,6 +281,7 @@ mod tests {
 
         let config = CollectorConfig {
             exporters: vec!["grpc://a:1".into(), "http://b:2".into()],
+            insecure_control: true,
             ..CollectorConfig::default()
         };
         assert_eq!(config.validate(), Ok(()));

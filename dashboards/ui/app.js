@@ -6,7 +6,7 @@ const $ = (id) => document.getElementById(id);
 const enc = encodeURIComponent;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const REFRESH_MS = 5000;
-const state = { window: '1m', service: null, picked: false };
+const state = { window: '1m', service: null, picked: false, searched: false };
 
 // ---- DOM and formatting helpers ----
 
@@ -27,7 +27,7 @@ const svg = (tag, attrs, ...children) => build(document.createElementNS(SVG_NS, 
 
 async function getJSON(url) {
   const response = await fetch(url);
-  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  if (!response.ok) throw Object.assign(new Error(`${url}: HTTP ${response.status}`), { status: response.status });
   return response.json();
 }
 
@@ -257,8 +257,12 @@ function orderSpans(spans) {
 async function showTrace(id) {
   $('trace').hidden = false;
   $('window').parentElement.hidden = true;
-  const trace = ((await getJSON(`/api/traces/${enc(id)}`)).data || [])[0];
-  if (!trace) throw new Error(`trace ${id} not found`);
+  const answer = await getJSON(`/api/traces/${enc(id)}`).catch((e) => {
+    if (e.status === 404) throw new Error(`Trace ${id} is not in the store: not kept by sampling, or aged out.`);
+    throw e;
+  });
+  const trace = (answer.data || [])[0];
+  if (!trace) throw new Error(`Trace ${id} is not in the store.`);
   const sum = traceSummary(trace), total = Math.max(sum.duration, 1);
   const service = (span) => (trace.processes[span.processID] || {}).serviceName || '?';
   document.title = `${service(sum.root)}: ${sum.root.operationName} · meshtrace`;

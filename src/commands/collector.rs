@@ -38,6 +38,7 @@ fn config(args: CollectorArgs) -> Result<CollectorConfig, CommandError> {
     config.strategies = args.strategies.or(config.strategies);
     config.data_dir = args.data_dir.or(config.data_dir);
     config.admin_token = args.admin_token.map(Secret).or(config.admin_token);
+    config.insecure_control |= args.insecure_control;
     Ok(config)
 }
 
