@@ -5,5 +5,5 @@ use std::net::SocketAddr;
 
 /// Announces that `component`'s `listener` is bound to `addr`.
 pub fn announce(component: &str, listener: &str, addr: SocketAddr) {
-    println!("{component} {listener} listening on {addr}");
+    outln!("{component} {listener} listening on {addr}");
 }

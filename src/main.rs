@@ -1,6 +1,15 @@
 //! `meshtrace`: one binary for the collector, the sidecar, the demo and the tooling around
 //! them. This file only parses, sets up logging and dispatches.
 
+/// Writes a line to stdout, ignoring a closed stdout: a reader that went away (a pipe closed
+/// early) must not make a long-running command panic.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod cli;
 mod commands;
 mod demo;

@@ -49,7 +49,7 @@ pub async fn run(args: SamplingArgs) -> Result<(), CommandError> {
         ),
     };
     let answer = send(&base, method, &path, args.token.as_deref(), body).await?;
-    println!("{answer}");
+    outln!("{answer}");
     Ok(())
 }
 

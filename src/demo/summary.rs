@@ -16,20 +16,20 @@ pub fn print_banner(http: SocketAddr, otlp: SocketAddr, entry: SocketAddr, args:
     let until = args.duration.map_or("until Ctrl-C".to_owned(), |d| {
         format!("for {}", humantime::format_duration(d))
     });
-    println!(
+    outln!(
         "meshtrace demo: collector + Bookinfo (productpage -> details, reviews v1/v2/v3 -> ratings), each behind a sidecar"
     );
-    println!(
+    outln!(
         "  load            {} req/s (bursts of 3x for 2 s every 10 s) to http://{entry}/productpage, {until}",
         args.rps
     );
-    println!("  tail sampling   keep errors, traces over 250 ms, 10% of the rest");
-    println!("  services        http://{http}/api/services");
-    println!("  traces          http://{http}/api/traces?service=productpage&limit=20");
-    println!("  OTLP/gRPC in    grpc://{otlp}");
-    println!("  Jaeger UI       point a Jaeger UI's query base at http://{http}");
+    outln!("  tail sampling   keep errors, traces over 250 ms, 10% of the rest");
+    outln!("  services        http://{http}/api/services");
+    outln!("  traces          http://{http}/api/traces?service=productpage&limit=20");
+    outln!("  OTLP/gRPC in    grpc://{otlp}");
+    outln!("  Jaeger UI       point a Jaeger UI's query base at http://{http}");
     for url in &args.export {
-        println!("  exporting to    {url}");
+        outln!("  exporting to    {url}");
     }
 }
 
@@ -40,7 +40,7 @@ pub fn print_progress(
     store: &StoreStats,
     tail: &TailCounters,
 ) {
-    println!(
+    outln!(
         "[{:>4}s] requests {} (ok {}, errors {}) | tail kept {} dropped {} buffered {} | traces stored {}",
         elapsed.as_secs(),
         LoadStats::get(&load.sent),
@@ -117,30 +117,30 @@ impl Report<'_> {
         let (load, store, tail) = (self.load, self.store, self.tail);
         let sent = LoadStats::get(&load.sent);
         let secs = self.elapsed.as_secs_f64().max(0.001);
-        println!();
-        println!("meshtrace demo summary ({secs:.1}s)");
-        println!(
+        outln!();
+        outln!("meshtrace demo summary ({secs:.1}s)");
+        outln!(
             "  requests sent        {sent:>8}  ({:.1}/s)",
             sent as f64 / secs
         );
-        println!("    ok (2xx)           {:>8}", LoadStats::get(&load.ok));
-        println!("    errors             {:>8}", LoadStats::get(&load.errors));
-        println!("    failed             {:>8}", LoadStats::get(&load.failed));
-        println!(
+        outln!("    ok (2xx)           {:>8}", LoadStats::get(&load.ok));
+        outln!("    errors             {:>8}", LoadStats::get(&load.errors));
+        outln!("    failed             {:>8}", LoadStats::get(&load.failed));
+        outln!(
             "    skipped (busy)     {:>8}",
             LoadStats::get(&load.skipped)
         );
-        println!("  traces head-sampled  {sent:>8}  (every sidecar samples at p = 1)");
+        outln!("  traces head-sampled  {sent:>8}  (every sidecar samples at p = 1)");
         let (kept, dropped) = (
             TailCounters::get(&tail.traces_kept),
             TailCounters::get(&tail.traces_dropped),
         );
-        println!(
+        outln!(
             "  traces kept by tail  {kept:>8}  of {} decided",
             kept + dropped
         );
         for (policy, count) in tail.kept_by_policy() {
-            println!(
+            outln!(
                 "    {:<18} {count:>8}",
                 if policy.is_empty() {
                     "(no policy)"
@@ -149,17 +149,21 @@ impl Report<'_> {
                 }
             );
         }
-        println!("  per service (all requests, from the collector's HDR histograms):");
-        println!(
+        outln!("  per service (all requests, from the collector's HDR histograms):");
+        outln!(
             "    {:<14} {:>9} {:>8} {:>10} {:>10}",
-            "service", "req/s", "errors", "p50", "p99"
+            "service",
+            "req/s",
+            "errors",
+            "p50",
+            "p99"
         );
         for (service, s) in &self.services {
             let (p50, p99) = s
                 .percentiles
                 .as_ref()
                 .map_or((0.0, 0.0), |p| (p.p50, p.p99));
-            println!(
+            outln!(
                 "    {service:<14} {:>9.1} {:>7.1}% {:>8.1}ms {:>8.1}ms",
                 s.rate,
                 s.error_ratio.unwrap_or(0.0) * 100.0,
@@ -167,21 +171,21 @@ impl Report<'_> {
                 p99 * 1000.0
             );
         }
-        println!("  traces stored        {:>8}", store.traces);
-        println!("  spans per service:");
+        outln!("  traces stored        {:>8}", store.traces);
+        outln!("  spans per service:");
         for (service, spans) in &store.spans_per_service {
-            println!("    {service:<18} {spans:>8}");
+            outln!("    {service:<18} {spans:>8}");
         }
         if store.evicted_traces > 0 {
-            println!(
+            outln!(
                 "  traces evicted       {:>8} (store bound)",
                 store.evicted_traces
             );
         }
         for (label, id) in &self.interesting {
-            println!("  {label:<20} http://{}/api/traces/{id}", self.http);
+            outln!("  {label:<20} http://{}/api/traces/{id}", self.http);
         }
-        println!(
+        outln!(
             "  (the query API at http://{} stopped with the demo)",
             self.http
         );
