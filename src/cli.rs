@@ -10,7 +10,7 @@ mod mesh;
 mod sampling;
 
 pub use mesh::{ConfigArgs, ConfigTarget, InjectArgs, IptablesArgs};
-pub use sampling::{SamplingAction, SamplingArgs};
+pub use sampling::{SamplingAction, SamplingArgs, TailAction};
 
 /// Tracing and sampling pipeline for service meshes.
 #[derive(Debug, Parser)]

@@ -77,14 +77,26 @@ async fn a_strategy_set_with_the_cli_reaches_the_sidecar_and_survives_a_restart(
     assert!(!sampled(&support::get(&entry, &[]).await.2));
 
     // Without the token: refused, one line, nothing changes.
-    let (code, _, stderr) = sampling(&http, &["set", "checkout", "--probability", "1"]);
+    let (code, _, stderr) = sampling(
+        &http,
+        &["set", "--service", "checkout", "--probability", "1"],
+    );
     assert_eq!(code, 1);
     assert!(stderr.contains("401"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 
     let (code, stdout, stderr) = sampling(
         &http,
-        &["--token", TOKEN, "set", "checkout", "--probability", "1"],
+        &[
+            "--token",
+            TOKEN,
+            "--json",
+            "set",
+            "--service",
+            "checkout",
+            "--probability",
+            "1",
+        ],
     );
     assert_eq!(code, 0, "{stderr}");
     let changed = Instant::now();
@@ -136,10 +148,17 @@ async fn a_strategy_set_with_the_cli_reaches_the_sidecar_and_survives_a_restart(
     .unwrap();
     let (code, _, stderr) = sampling(
         &http,
-        &["--token", TOKEN, "tail", "-f", tail.to_str().unwrap()],
+        &[
+            "--token",
+            TOKEN,
+            "tail",
+            "apply",
+            "-f",
+            tail.to_str().unwrap(),
+        ],
     );
     assert_eq!(code, 0, "{stderr}");
-    let (_, stdout, _) = sampling(&http, &["tail"]);
+    let (_, stdout, _) = sampling(&http, &["tail", "get", "--json"]);
     let document: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(document["policies"][0]["name"], "errors", "{stdout}");
 
@@ -148,7 +167,7 @@ async fn a_strategy_set_with_the_cli_reaches_the_sidecar_and_survives_a_restart(
     let second = collector(data);
     let (code, stdout, stderr) = sampling(
         &format!("http://{}", second.addrs["http"]),
-        &["get", "checkout"],
+        &["get", "--service", "checkout", "--json"],
     );
     assert_eq!(code, 0, "{stderr}");
     let entry: Value = serde_json::from_str(&stdout).unwrap();
@@ -157,5 +176,32 @@ async fn a_strategy_set_with_the_cli_reaches_the_sidecar_and_survives_a_restart(
         (Some("probabilistic"), Some(1.0)),
         "{stdout}"
     );
+
+    // One operation's probability, shown as a table; then removed again.
+    let http = format!("http://{}", second.addrs["http"]);
+    let op = ["--service", "checkout", "--operation", "GET /pay"];
+    let (code, _, stderr) = sampling(
+        &http,
+        &[
+            &["--token", TOKEN, "set"][..],
+            &op[..],
+            &["--probability", "0.25"][..],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (_, table, _) = sampling(&http, &["get", "--service", "checkout"]);
+    assert!(
+        table.contains("checkout") && table.contains("p = 1"),
+        "{table}"
+    );
+    assert!(
+        table.contains("GET /pay") && table.contains("p = 0.25"),
+        "{table}"
+    );
+    let (code, _, stderr) = sampling(&http, &[&["--token", TOKEN, "unset"][..], &op[..]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    let (_, table, _) = sampling(&http, &["get", "--service", "checkout"]);
+    assert!(!table.contains("GET /pay"), "{table}");
     let _ = std::fs::remove_dir_all(&data_dir);
 }

@@ -18,6 +18,9 @@ pub struct SamplingArgs {
         hide_env_values = true
     )]
     pub token: Option<String>,
+    /// Print the collector's JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
     /// What to do.
     #[command(subcommand)]
     pub action: SamplingAction,
@@ -26,42 +29,66 @@ pub struct SamplingArgs {
 /// What `meshtrace sampling` does.
 #[derive(Debug, Subcommand)]
 pub enum SamplingAction {
-    /// Every strategy, with the version and when it was applied.
+    /// Every service's strategy, the default, the version and when it was applied.
     List,
-    /// One service's strategy entry.
+    /// One service's strategy.
     Get {
         /// The service.
+        #[arg(long)]
         service: String,
     },
-    /// Sets one service's strategy (reaches its sidecars within a second).
+    /// Sets a service's strategy, or one operation's probability; an unknown service gets an
+    /// entry. Reaches the service's sidecars within a second.
     Set {
         /// The service.
+        #[arg(long)]
         service: String,
+        /// Only this operation (span name, e.g. `GET /checkout`): probability only.
+        #[arg(long)]
+        operation: Option<String>,
         /// Probabilistic sampling at this probability (0..=1).
-        #[arg(long, conflicts_with = "rate")]
+        #[arg(
+            long,
+            required_unless_present = "per_second",
+            conflicts_with = "per_second"
+        )]
         probability: Option<f64>,
         /// Rate-limited sampling at this many traces per second.
-        #[arg(long)]
-        rate: Option<f64>,
-        /// A per-operation probability, `OPERATION=P` (repeatable).
-        #[arg(long = "operation", value_name = "OPERATION=P")]
-        operations: Vec<String>,
+        #[arg(long, conflicts_with = "operation")]
+        per_second: Option<f64>,
     },
-    /// Removes one service's entry (it falls back to the default strategy).
-    Delete {
+    /// Removes a service's entry (it falls back to the default), or one operation's.
+    Unset {
         /// The service.
+        #[arg(long)]
         service: String,
+        /// Only this operation.
+        #[arg(long)]
+        operation: Option<String>,
     },
-    /// Replaces every strategy with a Jaeger strategies file (JSON or YAML).
+    /// Replaces every strategy with a Jaeger strategies file (JSON or YAML; `-` = stdin).
     Apply {
-        /// The file (`-` = stdin).
+        /// The file.
         #[arg(short = 'f', long = "file")]
         file: PathBuf,
     },
-    /// Shows (`tail`) or replaces (`tail -f FILE`) the tail sampling policies.
+    /// Tail sampling policies.
     Tail {
-        /// A tail policy document to apply (the `tail_sampling` block, YAML or JSON).
+        /// Show or replace them.
+        #[command(subcommand)]
+        action: TailAction,
+    },
+}
+
+/// `meshtrace sampling tail ...`.
+#[derive(Debug, Subcommand)]
+pub enum TailAction {
+    /// The policies in force.
+    Get,
+    /// Replaces the policies (the `tail_sampling` block, YAML or JSON; `-` = stdin).
+    Apply {
+        /// The file.
         #[arg(short = 'f', long = "file")]
-        file: Option<PathBuf>,
+        file: PathBuf,
     },
 }
