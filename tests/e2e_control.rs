@@ -205,3 +205,73 @@ async fn a_strategy_set_with_the_cli_reaches_the_sidecar_and_survives_a_restart(
     assert!(!table.contains("GET /pay"), "{table}");
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adaptive_sampling_lowers_a_busy_operation_toward_its_target() {
+    let dir = std::env::temp_dir().join(format!("meshtrace-adaptive-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("collector.yaml");
+    // 5 sampled traces per second wanted from `shop`, recalculated every second.
+    std::fs::write(
+        &config,
+        "adaptive: {services: {shop: 5.0}, interval_secs: 1, tuning: {initial_probability: 1.0}}\n",
+    )
+    .unwrap();
+    let collector = support::start(
+        &[
+            "collector",
+            "--config",
+            config.to_str().unwrap(),
+            "--otlp-grpc",
+            "127.0.0.1:0",
+            "--otlp-http",
+            "127.0.0.1:0",
+            "--zipkin",
+            "127.0.0.1:0",
+            "--sampling-http",
+            "127.0.0.1:0",
+            "--sampling-grpc",
+            "127.0.0.1:0",
+            "--http",
+            "127.0.0.1:0",
+        ],
+        support::COLLECTOR_LISTENERS,
+    );
+    let http = format!("http://{}", collector.addrs["http"]);
+    let otlp = format!("grpc://{}", collector.addrs["otlp-grpc"]);
+    let app = support::apps::traceparent_echo().await.to_string();
+    let mut args = support::sidecar_args("shop", &app, &otlp);
+    args.extend(["--control", &http]);
+    let sidecar = support::start(&args, support::SIDECAR_LISTENERS);
+    let entry = format!("http://{}/buy", sidecar.addrs["inbound"]);
+    let admin = format!("http://{}/sampling", sidecar.addrs["admin"]);
+
+    // About 100 requests per second, until the pushed probability for `GET /buy` falls below
+    // 0.2 (5 of 100 wanted: it converges toward 0.05).
+    let started = Instant::now();
+    let probability = loop {
+        for _ in 0..10 {
+            support::get(&entry, &[]).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let view: Value = serde_json::from_str(&support::get(&admin, &[]).await.2).unwrap();
+        let operations = &view["strategy"]["operationSampling"]["perOperationStrategies"];
+        let p = operations
+            .as_array()
+            .and_then(|ops| ops.iter().find(|o| o["operation"] == "GET /buy"))
+            .and_then(|o| o["probabilisticSampling"]["samplingRate"].as_f64());
+        if let Some(p) = p.filter(|p| *p < 0.2) {
+            assert_eq!(view["source"], "remote", "{view}");
+            break p;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no adaptive change reached the sidecar: {view}"
+        );
+    };
+    eprintln!(
+        "adaptive probability {probability} after {:?}",
+        started.elapsed()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

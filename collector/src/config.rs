@@ -89,6 +89,9 @@ pub struct CollectorConfig {
     /// Serve the control API on a non-loopback `http` address without `admin_token` (anyone
     /// who reaches the port could change sampling). Refused unless set.
     pub insecure_control: bool,
+    /// Adaptive sampling: services whose per-operation probabilities the collector computes
+    /// from observed traffic to meet a target of sampled traces per second.
+    pub adaptive: crate::adaptive::AdaptiveSettings,
     /// Latency aggregation (RED metrics per service, operation, kind and status class, and
     /// the service graph): series cap, windows, pairing.
     pub aggregate: crate::aggregate::AggregateConfig,
@@ -111,6 +114,7 @@ impl Default for CollectorConfig {
             exporters: Vec::new(),
             tail_sampling: TailPolicyDocument::default(),
             insecure_control: false,
+            adaptive: crate::adaptive::AdaptiveSettings::default(),
             aggregate: crate::aggregate::AggregateConfig::default(),
             sampling_http: DEFAULT_SAMPLING_HTTP_ADDR,
             sampling_grpc: DEFAULT_SAMPLING_GRPC_ADDR,

@@ -14,6 +14,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use axum::Router;
 
+use crate::adaptive::AdaptiveController;
 use crate::aggregate::{AggregateError, Aggregator};
 use crate::config::{CollectorConfig, ConfigError};
 use crate::control;
@@ -83,6 +84,7 @@ pub struct RunningCollector {
     aggregator: Arc<Aggregator>,
     sampling_grpc: JoinHandle<Result<(), tonic::transport::Error>>,
     strategies_watcher: Option<JoinHandle<()>>,
+    adaptive_task: Option<JoinHandle<()>>,
 }
 
 /// Binds every listener, then spawns the servers and the pipeline drain.
@@ -117,6 +119,7 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         TailLimits::default(),
         Arc::clone(&tail_counters),
     );
+    let adaptive = Arc::new(AdaptiveController::new(config.adaptive.clone()));
     let aggregator = Arc::new(Aggregator::new(
         &config.aggregate,
         tokio::time::Instant::now(),
@@ -124,7 +127,8 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
     let drain = drain
         .with_exporters(queues)
         .with_tail(tail)
-        .with_aggregator(Arc::clone(&aggregator));
+        .with_aggregator(Arc::clone(&aggregator))
+        .with_adaptive(Arc::clone(&adaptive));
     let (stop_drain, drain_stopped) = oneshot::channel::<()>();
     let drain = tokio::spawn(drain.run(Arc::clone(&store), async {
         // A dropped sender means the handle is gone: stop as well.
@@ -198,6 +202,13 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
                 stopped(stop_rx.clone()),
             ),
     );
+    let adaptive_task = adaptive.is_active().then(|| {
+        tokio::spawn(run_adaptive(
+            Arc::clone(&adaptive),
+            Arc::clone(&strategies),
+            stop_rx.clone(),
+        ))
+    });
     let strategies_watcher = strategy::spawn_file_watcher(
         Arc::clone(&strategies),
         strategy::FILE_POLL_INTERVAL,
@@ -232,6 +243,7 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         aggregator,
         sampling_grpc,
         strategies_watcher,
+        adaptive_task,
     })
 }
 
@@ -323,6 +335,9 @@ impl RunningCollector {
         if let Some(watcher) = self.strategies_watcher {
             let _ = watcher.await;
         }
+        if let Some(adaptive) = self.adaptive_task {
+            let _ = adaptive.await;
+        }
         for (name, server) in self.http_servers {
             match server.await {
                 Ok(Ok(())) => {}
@@ -412,4 +427,43 @@ fn pipeline_source(
             }),
         }
     })
+}
+
+/// Every adaptive interval: the next probabilities, applied through the strategy store (which
+/// persists them and wakes every sidecar's long-poll).
+async fn run_adaptive(
+    adaptive: Arc<AdaptiveController>,
+    strategies: Arc<StrategyStore>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut ticks = tokio::time::interval(adaptive.interval());
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    let mut last = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let now = tokio::time::Instant::now();
+        let entries = adaptive.tick(now.duration_since(last).as_secs_f64());
+        last = now;
+        for entry in entries {
+            let store = Arc::clone(&strategies);
+            let service = entry.service.clone();
+            let applied = tokio::task::spawn_blocking(move || {
+                store.put_service(entry, &strategy::ChangeOrigin::Adaptive)
+            })
+            .await;
+            match applied {
+                Ok(Ok(state)) => {
+                    tracing::info!(%service, version = state.version, "adaptive sampling updated")
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!(%service, %error, "adaptive sampling update refused")
+                }
+                Err(error) => tracing::warn!(%service, %error, "adaptive sampling task failed"),
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant, MissedTickBehavior};
 
 use super::channel::{Accepted, SpanBatch};
+use crate::adaptive::AdaptiveController;
 use crate::aggregate::Aggregator;
 use crate::export::{ExportItem, ExportQueue, to_resource_spans};
 use crate::store::{StoredSpan, TraceStore};
@@ -23,6 +24,7 @@ pub struct PipelineDrain {
     exporters: Vec<ExportQueue>,
     tail: Option<TailProcessor>,
     aggregator: Option<Arc<Aggregator>>,
+    adaptive: Option<Arc<AdaptiveController>>,
 }
 
 impl PipelineDrain {
@@ -32,7 +34,14 @@ impl PipelineDrain {
             exporters: Vec::new(),
             tail: None,
             aggregator: None,
+            adaptive: None,
         }
+    }
+
+    /// Counts sampled traces per operation for adaptive sampling.
+    pub fn with_adaptive(mut self, adaptive: Arc<AdaptiveController>) -> Self {
+        self.adaptive = Some(adaptive);
+        self
     }
 
     /// Feeds every accepted span to `aggregator` before tail sampling, so RED metrics count
@@ -106,6 +115,9 @@ impl PipelineDrain {
     fn deliver(&mut self, store: &TraceStore, batch: Accepted) {
         if let Some(aggregator) = &self.aggregator {
             aggregator.observe_batch(&batch.spans, Instant::now());
+        }
+        if let Some(adaptive) = &self.adaptive {
+            adaptive.observe(&batch.spans);
         }
         match &mut self.tail {
             Some(tail) if !tail.passes_through() => {

@@ -20,6 +20,8 @@ pub enum ChangeOrigin {
     File(PathBuf),
     /// The data directory, at start.
     DataDir,
+    /// Adaptive sampling, from observed traffic.
+    Adaptive,
 }
 
 impl fmt::Display for ChangeOrigin {
@@ -28,6 +30,7 @@ impl fmt::Display for ChangeOrigin {
             Self::Api { who } => write!(f, "api ({who})"),
             Self::File(path) => write!(f, "file {}", path.display()),
             Self::DataDir => f.write_str("data dir"),
+            Self::Adaptive => f.write_str("adaptive sampling"),
         }
     }
 }
