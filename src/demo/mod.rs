@@ -20,8 +20,9 @@ use load::LoadStats;
 /// The demo's tail policies: every error, every slow trace, a tenth of the rest.
 const POLICIES: &str = include_str!("policies.yaml");
 
-/// How often the progress line is printed.
-const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+/// How often the progress line is updated on a terminal, and printed into a log or pipe.
+const PROGRESS_TERMINAL: Duration = Duration::from_secs(1);
+const PROGRESS_LOG: Duration = Duration::from_secs(5);
 
 /// Why the demo could not run.
 #[derive(Debug, thiserror::Error)]
@@ -69,8 +70,15 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
     let (stop, stopped) = watch::channel(false);
     let load = tokio::spawn(load::run(mesh.entry, args.rps, stats.clone(), stopped));
     let started = Instant::now();
-    let mut progress =
-        tokio::time::interval_at(tokio::time::Instant::now() + PROGRESS_EVERY, PROGRESS_EVERY);
+    let mut progress = {
+        use std::io::IsTerminal as _;
+        let every = if std::io::stdout().is_terminal() {
+            PROGRESS_TERMINAL
+        } else {
+            PROGRESS_LOG
+        };
+        tokio::time::interval_at(tokio::time::Instant::now() + every, every)
+    };
     let deadline = async {
         match args.duration {
             Some(d) => tokio::time::sleep(d).await,

@@ -40,7 +40,8 @@ pub fn print_progress(
     store: &StoreStats,
     tail: &TailCounters,
 ) {
-    outln!(
+    use std::io::{IsTerminal as _, Write as _};
+    let line = format!(
         "[{:>4}s] requests {} (ok {}, errors {}) | tail kept {} dropped {} buffered {} | traces stored {}",
         elapsed.as_secs(),
         LoadStats::get(&load.sent),
@@ -51,6 +52,14 @@ pub fn print_progress(
         TailCounters::get(&tail.traces_buffered),
         store.traces,
     );
+    // On a terminal the line updates in place; in a log or pipe it is one line per update.
+    let mut stdout = std::io::stdout();
+    if stdout.is_terminal() {
+        let _ = write!(stdout, "\r\x1b[2K{line}");
+        let _ = stdout.flush();
+    } else {
+        let _ = writeln!(stdout, "{line}");
+    }
 }
 
 /// A few traces worth opening: one with an error, the slowest.
