@@ -95,6 +95,9 @@ pub struct CollectorConfig {
     /// Latency aggregation (RED metrics per service, operation, kind and status class, and
     /// the service graph): series cap, windows, pairing.
     pub aggregate: crate::aggregate::AggregateConfig,
+    /// A tail policy file (`--tail-policies`), watched: its document replaces `tail_sampling`
+    /// at start and on every valid edit.
+    pub tail_policies: Option<PathBuf>,
     /// Tail sampling: the OpenTelemetry Collector `tail_sampling` processor's block
     /// (`decision_wait`, `num_traces`, `policies`). No policies (the default) keeps every
     /// trace without buffering.
@@ -113,6 +116,7 @@ impl Default for CollectorConfig {
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             exporters: Vec::new(),
             tail_sampling: TailPolicyDocument::default(),
+            tail_policies: None,
             insecure_control: false,
             adaptive: crate::adaptive::AdaptiveSettings::default(),
             aggregate: crate::aggregate::AggregateConfig::default(),

@@ -28,6 +28,7 @@ use crate::receiver::{OtlpGrpcReceiver, otlp_http_router, zipkin};
 use crate::sampling_api::{self, SamplingManagerService};
 use crate::store::TraceStore;
 use crate::strategy::{self, StoreError, StoreOptions, StrategyStore};
+use crate::tail;
 use crate::tail::{TailCounters, TailLimits, TailProcessor};
 use arc_swap::ArcSwap;
 use sampler::tail::TailPolicySet;
@@ -48,6 +49,9 @@ pub enum StartError {
         /// The operating system's answer.
         error: io::Error,
     },
+    /// The tail policy file cannot be used.
+    #[error("tail policies: {0}")]
+    TailPolicies(#[from] tail::file::PolicyFileError),
     /// The aggregator cannot be built.
     #[error("latency aggregation: {0}")]
     Aggregate(#[from] AggregateError),
@@ -85,13 +89,21 @@ pub struct RunningCollector {
     sampling_grpc: JoinHandle<Result<(), tonic::transport::Error>>,
     strategies_watcher: Option<JoinHandle<()>>,
     adaptive_task: Option<JoinHandle<()>>,
+    policy_watcher: Option<JoinHandle<()>>,
 }
 
 /// Binds every listener, then spawns the servers and the pipeline drain.
 pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartError> {
     config.validate()?;
     let exporter_configs = config.exporter_configs()?;
-    let tail_policies = Arc::new(ArcSwap::from_pointee(config.tail_policy_set()?));
+    let (policy_set, policy_file) = match &config.tail_policies {
+        Some(path) => {
+            let (set, hash) = tail::file::load(path)?;
+            (set, Some((path.clone(), hash)))
+        }
+        None => (config.tail_policy_set()?, None),
+    };
+    let tail_policies = Arc::new(ArcSwap::from_pointee(policy_set));
     let tail_counters = Arc::new(TailCounters::default());
     let (grpc_listener, otlp_grpc_addr) = bind("OTLP/gRPC", config.otlp_grpc).await?;
     let (otlp_http_listener, otlp_http_addr) = bind("OTLP/HTTP", config.otlp_http).await?;
@@ -209,6 +221,9 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
             stop_rx.clone(),
         ))
     });
+    let policy_watcher = policy_file.map(|(path, hash)| {
+        tail::file::spawn_watcher(path, hash, Arc::clone(&tail_policies), stop_rx.clone())
+    });
     let strategies_watcher = strategy::spawn_file_watcher(
         Arc::clone(&strategies),
         strategy::FILE_POLL_INTERVAL,
@@ -244,6 +259,7 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         sampling_grpc,
         strategies_watcher,
         adaptive_task,
+        policy_watcher,
     })
 }
 
@@ -333,6 +349,9 @@ impl RunningCollector {
             tracing::warn!(%error, "sampling gRPC server ended with an error");
         }
         if let Some(watcher) = self.strategies_watcher {
+            let _ = watcher.await;
+        }
+        if let Some(watcher) = self.policy_watcher {
             let _ = watcher.await;
         }
         if let Some(adaptive) = self.adaptive_task {

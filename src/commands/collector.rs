@@ -15,9 +15,7 @@ fn config(args: CollectorArgs) -> Result<CollectorConfig, CommandError> {
         Some(path) => read_yaml(path)?,
         None => CollectorConfig::default(),
     };
-    if let Some(path) = &args.tail_policies {
-        config.tail_sampling = read_yaml(path)?;
-    }
+    config.tail_policies = args.tail_policies.or(config.tail_policies);
     let set = |slot: &mut _, value: Option<_>| {
         if let Some(value) = value {
             *slot = value;

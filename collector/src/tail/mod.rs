@@ -10,6 +10,7 @@ mod annotate;
 mod buffer;
 mod cache;
 mod counters;
+pub mod file;
 mod processor;
 mod view;
 
