@@ -101,6 +101,10 @@ pub struct CollectorArgs {
     /// Bearer token required by the control API's writes.
     #[arg(long, env = "MESHTRACE_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Refuse new data (429 / UNAVAILABLE, Retry-After) while resident memory is above 80% of
+    /// this many MiB [default: off].
+    #[arg(long, value_name = "MIB")]
+    pub memory_limit_mib: Option<u64>,
     /// Allow a non-loopback `--http` without an admin token (open control API).
     #[arg(long)]
     pub insecure_control: bool,

@@ -89,6 +89,9 @@ pub struct CollectorConfig {
     /// Serve the control API on a non-loopback `http` address without `admin_token` (anyone
     /// who reaches the port could change sampling). Refused unless set.
     pub insecure_control: bool,
+    /// The memory limiter: receivers refuse data (429 / UNAVAILABLE with Retry-After) while
+    /// resident memory is above the soft limit. Off by default.
+    pub memory_limiter: crate::pipeline::memory::MemoryLimitConfig,
     /// Adaptive sampling: services whose per-operation probabilities the collector computes
     /// from observed traffic to meet a target of sampled traces per second.
     pub adaptive: crate::adaptive::AdaptiveSettings,
@@ -119,6 +122,7 @@ impl Default for CollectorConfig {
             tail_policies: None,
             insecure_control: false,
             adaptive: crate::adaptive::AdaptiveSettings::default(),
+            memory_limiter: crate::pipeline::memory::MemoryLimitConfig::default(),
             aggregate: crate::aggregate::AggregateConfig::default(),
             sampling_http: DEFAULT_SAMPLING_HTTP_ADDR,
             sampling_grpc: DEFAULT_SAMPLING_GRPC_ADDR,

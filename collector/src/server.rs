@@ -22,6 +22,7 @@ use crate::export::{self, ExportCounters, ExporterHandle};
 use crate::metrics::{
     self, MetricsState, PipelineSnapshot, PipelineSource, StoreGauges, TailGauges,
 };
+use crate::pipeline::memory::{self, MemoryLimiter};
 use crate::pipeline::{IngestCounters, Pipeline};
 use crate::query;
 use crate::receiver::{OtlpGrpcReceiver, otlp_http_router, zipkin};
@@ -90,6 +91,7 @@ pub struct RunningCollector {
     strategies_watcher: Option<JoinHandle<()>>,
     adaptive_task: Option<JoinHandle<()>>,
     policy_watcher: Option<JoinHandle<()>>,
+    memory_checks: Option<JoinHandle<()>>,
 }
 
 /// Binds every listener, then spawns the servers and the pipeline drain.
@@ -123,7 +125,10 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         config.store.retention,
     ));
     let (pipeline, drain) = Pipeline::bounded(config.pipeline_capacity);
-    let pipeline = pipeline.carrying_otlp(!exporter_configs.is_empty());
+    let memory = Arc::new(MemoryLimiter::default());
+    let pipeline = pipeline
+        .carrying_otlp(!exporter_configs.is_empty())
+        .with_memory_limiter(Arc::clone(&memory));
     let (queues, exporters): (Vec<_>, Vec<_>) =
         exporter_configs.into_iter().map(export::spawn).unzip();
     let tail = TailProcessor::new(
@@ -221,6 +226,12 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
             stop_rx.clone(),
         ))
     });
+    let memory_checks = memory::spawn(
+        config.memory_limiter,
+        memory,
+        metrics::resident_memory_bytes,
+        stop_rx.clone(),
+    );
     let policy_watcher = policy_file.map(|(path, hash)| {
         tail::file::spawn_watcher(path, hash, Arc::clone(&tail_policies), stop_rx.clone())
     });
@@ -260,6 +271,7 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         strategies_watcher,
         adaptive_task,
         policy_watcher,
+        memory_checks,
     })
 }
 
@@ -350,6 +362,9 @@ impl RunningCollector {
         }
         if let Some(watcher) = self.strategies_watcher {
             let _ = watcher.await;
+        }
+        if let Some(checks) = self.memory_checks {
+            let _ = checks.await;
         }
         if let Some(watcher) = self.policy_watcher {
             let _ = watcher.await;

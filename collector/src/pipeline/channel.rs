@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 
 use super::counters::IngestCounters;
 use super::drain::PipelineDrain;
+use super::memory::MemoryLimiter;
 use crate::export::to_resource_spans;
 use crate::store::StoredSpan;
 
@@ -36,6 +37,9 @@ pub enum SubmitError {
     /// The drain has stopped; the collector is shutting down.
     #[error("pipeline is shut down")]
     Closed,
+    /// The collector is over its memory limit; the caller should shed load.
+    #[error("collector is over its memory limit")]
+    MemoryLimit,
 }
 
 /// The submitting side: cheap to clone, one per receiver.
@@ -45,6 +49,7 @@ pub struct Pipeline {
     refused: Arc<AtomicU64>,
     counters: Arc<IngestCounters>,
     carry_otlp: bool,
+    memory: Arc<MemoryLimiter>,
 }
 
 impl Pipeline {
@@ -58,6 +63,7 @@ impl Pipeline {
             refused: Arc::new(AtomicU64::new(0)),
             counters: Arc::new(IngestCounters::default()),
             carry_otlp: false,
+            memory: Arc::new(MemoryLimiter::default()),
         };
         (pipeline, PipelineDrain::new(rx))
     }
@@ -66,6 +72,12 @@ impl Pipeline {
     /// before the pipeline is cloned into receivers).
     pub fn carrying_otlp(mut self, carry: bool) -> Self {
         self.carry_otlp = carry;
+        self
+    }
+
+    /// Refuses batches while `memory` says the collector is over its limit.
+    pub fn with_memory_limiter(mut self, memory: Arc<MemoryLimiter>) -> Self {
+        self.memory = memory;
         self
     }
 
@@ -92,6 +104,10 @@ impl Pipeline {
     }
 
     fn send(&self, batch: Accepted) -> Result<(), SubmitError> {
+        if self.memory.is_over() {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(SubmitError::MemoryLimit);
+        }
         self.tx.try_send(batch).map_err(|err| {
             self.refused.fetch_add(1, Ordering::Relaxed);
             match err {

@@ -59,16 +59,19 @@ pub enum Refusal {
     PipelineFull,
     /// The collector was shutting down (503 / `UNAVAILABLE`).
     ShuttingDown,
+    /// The collector was over its memory limit (429 / `UNAVAILABLE`).
+    MemoryLimit,
 }
 
 impl Refusal {
     /// Every reason, in label order.
-    pub const ALL: [Refusal; 5] = [
+    pub const ALL: [Refusal; 6] = [
         Refusal::TooLarge,
         Refusal::Malformed,
         Refusal::UnsupportedMediaType,
         Refusal::PipelineFull,
         Refusal::ShuttingDown,
+        Refusal::MemoryLimit,
     ];
 
     /// The `reason` label value.
@@ -79,6 +82,7 @@ impl Refusal {
             Refusal::UnsupportedMediaType => "unsupported_media_type",
             Refusal::PipelineFull => "pipeline_full",
             Refusal::ShuttingDown => "shutting_down",
+            Refusal::MemoryLimit => "memory_limit",
         }
     }
 
@@ -194,7 +198,7 @@ mod tests {
         let counters = IngestCounters::default();
         counters.add_refused(Receiver::Zipkin, Refusal::PipelineFull);
         let samples = counters.samples();
-        assert_eq!(samples.len(), 3 * (2 + 5));
+        assert_eq!(samples.len(), 3 * (2 + Refusal::ALL.len()));
         let full = samples
             .iter()
             .find(|s| {

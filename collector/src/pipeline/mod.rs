@@ -10,6 +10,7 @@
 mod channel;
 mod counters;
 mod drain;
+pub mod memory;
 
 pub use channel::{Accepted, Pipeline, SpanBatch, SubmitError};
 pub use counters::{IngestCounters, Receiver, Refusal, Sample};

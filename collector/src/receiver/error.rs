@@ -59,6 +59,9 @@ pub enum ReceiveError {
     /// The collector is stopping.
     #[error("collector is shutting down, retry later")]
     ShuttingDown,
+    /// The collector is over its memory limit.
+    #[error("collector is over its memory limit, retry later")]
+    MemoryLimited,
 }
 
 impl From<SubmitError> for ReceiveError {
@@ -66,6 +69,7 @@ impl From<SubmitError> for ReceiveError {
         match err {
             SubmitError::Full => ReceiveError::PipelineFull,
             SubmitError::Closed => ReceiveError::ShuttingDown,
+            SubmitError::MemoryLimit => ReceiveError::MemoryLimited,
         }
     }
 }
@@ -92,6 +96,7 @@ impl ReceiveError {
             Self::Body(_) | Self::Gzip(_) | Self::Malformed { .. } => Refusal::Malformed,
             Self::PipelineFull => Refusal::PipelineFull,
             Self::ShuttingDown => Refusal::ShuttingDown,
+            Self::MemoryLimited => Refusal::MemoryLimit,
         }
     }
 
@@ -104,7 +109,7 @@ impl ReceiveError {
             | Self::Body(_)
             | Self::Gzip(_)
             | Self::Malformed { .. } => Code::InvalidArgument,
-            Self::PipelineFull | Self::ShuttingDown => Code::Unavailable,
+            Self::PipelineFull | Self::ShuttingDown | Self::MemoryLimited => Code::Unavailable,
         }
     }
 
@@ -116,13 +121,16 @@ impl ReceiveError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
             Self::Body(_) | Self::Gzip(_) | Self::Malformed { .. } => StatusCode::BAD_REQUEST,
-            Self::PipelineFull => StatusCode::TOO_MANY_REQUESTS,
+            Self::PipelineFull | Self::MemoryLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
     fn retryable(&self) -> bool {
-        matches!(self, Self::PipelineFull | Self::ShuttingDown)
+        matches!(
+            self,
+            Self::PipelineFull | Self::ShuttingDown | Self::MemoryLimited
+        )
     }
 
     /// The gRPC status; retryable refusals carry `RetryInfo`.
@@ -196,6 +204,7 @@ mod tests {
             (malformed,                                  400, Code::InvalidArgument,   Refusal::Malformed),
             (ReceiveError::PipelineFull,                429, Code::Unavailable,       Refusal::PipelineFull),
             (ReceiveError::ShuttingDown,                503, Code::Unavailable,       Refusal::ShuttingDown),
+            (ReceiveError::MemoryLimited,               429, Code::Unavailable,       Refusal::MemoryLimit),
         ];
         for (err, http, grpc, refusal) in cases {
             assert_eq!(err.http_status().as_u16(), *http, "{err}");

@@ -12,6 +12,7 @@ use super::{convert, json, proto};
 use crate::pipeline::{Pipeline, Receiver};
 use crate::receiver::http_body::{self, Format};
 use crate::receiver::{ErrorBody, ReceiveError};
+use crate::store::StoredSpan;
 
 /// The path Zipkin reporters post v2 spans to.
 pub const SPANS_PATH: &str = "/api/v2/spans";
@@ -52,11 +53,7 @@ async fn handle(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<(), 
         Format::Json
     };
     let bytes = http_body::read(headers, body, shared.max_request_bytes).await?;
-    let parsed = match format {
-        Format::Json => json::parse(&bytes)?,
-        Format::Protobuf => proto::parse(&bytes)?,
-    };
-    let spans = convert::to_stored(parsed);
+    let spans = decode(format, &bytes)?;
     let count = spans.len();
     if count > 0 {
         shared.pipeline.try_submit(spans)?;
@@ -66,4 +63,15 @@ async fn handle(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<(), 
             .add_accepted(Receiver::Zipkin, count);
     }
     Ok(())
+}
+
+/// Parses a (decompressed) body of `format` and converts its spans to stored spans: the
+/// whole receiver short of the HTTP edge and the pipeline. The first invalid span refuses
+/// the request, naming it.
+pub fn decode(format: Format, bytes: &[u8]) -> Result<Vec<StoredSpan>, ReceiveError> {
+    let parsed = match format {
+        Format::Json => json::parse(bytes)?,
+        Format::Protobuf => proto::parse(bytes)?,
+    };
+    Ok(convert::to_stored(parsed))
 }

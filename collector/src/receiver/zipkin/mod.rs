@@ -15,5 +15,5 @@ mod span;
 mod tests;
 
 pub use convert::names;
-pub use handler::{SPANS_PATH, router};
+pub use handler::{SPANS_PATH, decode, router};
 pub use span::{Annotation, Endpoint, FieldError, Kind, SpanError, ZipkinSpan};
