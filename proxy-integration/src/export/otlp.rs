@@ -1,22 +1,33 @@
-//! The OTLP/gRPC exporter task: batches by size and time, gzip on the wire, failures counted
-//! and dropped (the sidecar keeps no disk queue: the collector is the durable hop).
+//! The OTLP/gRPC exporter task: batches by size and time, gzip on the wire to a collector on
+//! another host, failures counted and dropped (the sidecar keeps no disk queue: the collector
+//! is the durable hop).
+//!
+//! The task runs on another thread than the request path, so it must not be woken once per
+//! span (a futex wake and two context switches each): it waits for the first span of a
+//! batch, then collects the rest from the queue every [`FILL_TICK`] without waiting on it.
 
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tokio::time::{Instant, timeout_at};
+use tokio::time::{Instant, sleep_until};
 use tonic::codec::CompressionEncoding;
 use tonic::transport::{Channel, Endpoint};
 
 use super::SpanSink;
 use crate::config::ExportConfig;
 use crate::stats::Stats;
+
+/// How often a batch being filled takes what is queued.
+const FILL_TICK: Duration = Duration::from_millis(10);
 
 /// Stops the exporter task.
 #[derive(Debug)]
@@ -44,8 +55,12 @@ pub fn spawn_exporter(
     stats: Arc<Stats>,
 ) -> (SpanSink, ExporterHandle) {
     let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
-    let client =
-        TraceServiceClient::new(endpoint.connect_lazy()).send_compressed(CompressionEncoding::Gzip);
+    let gzip = !is_loopback(endpoint.uri().host());
+    let mut client = TraceServiceClient::new(endpoint.connect_lazy());
+    if gzip {
+        // tonic compresses at level 6 with no way to choose: worth it only off-host.
+        client = client.send_compressed(CompressionEncoding::Gzip);
+    }
     let exporter = Exporter {
         client,
         resource,
@@ -55,6 +70,19 @@ pub fn spawn_exporter(
     let (stop, shutdown) = watch::channel(false);
     let task = tokio::spawn(exporter.run(rx, shutdown));
     (SpanSink { tx }, ExporterHandle { task, stop })
+}
+
+/// Whether `host` (from the collector URI) is this machine: compressing for a loopback
+/// connection spends CPU beside the request path and saves nothing.
+fn is_loopback(host: Option<&str>) -> bool {
+    host.is_some_and(|host| {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    })
 }
 
 struct Exporter {
@@ -79,21 +107,35 @@ impl Exporter {
             };
             batch.push(first);
             let deadline = Instant::now() + self.config.flush_interval;
-            let mut closed = false;
-            while batch.len() < self.config.max_batch {
-                match timeout_at(deadline, rx.recv()).await {
-                    Ok(Some(span)) => batch.push(span),
-                    Ok(None) => {
-                        closed = true;
-                        break;
-                    }
-                    Err(_elapsed) => break,
-                }
-            }
+            let closed = self.fill(&mut batch, &mut rx, deadline).await;
             self.export(std::mem::take(&mut batch)).await;
             if closed {
                 break;
             }
+        }
+    }
+
+    /// Adds queued spans to `batch` until it is full or `deadline` passes, looking at the
+    /// queue every [`FILL_TICK`]. Returns whether the queue is closed.
+    async fn fill(
+        &self,
+        batch: &mut Vec<Span>,
+        rx: &mut mpsc::Receiver<Span>,
+        deadline: Instant,
+    ) -> bool {
+        loop {
+            while batch.len() < self.config.max_batch {
+                match rx.try_recv() {
+                    Ok(span) => batch.push(span),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => return true,
+                }
+            }
+            let now = Instant::now();
+            if batch.len() >= self.config.max_batch || now >= deadline {
+                return false;
+            }
+            sleep_until(deadline.min(now + FILL_TICK)).await;
         }
     }
 
@@ -144,5 +186,21 @@ impl Exporter {
                 Stats::add(&self.stats.spans_export_failed, count);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_collectors_on_this_host_are_loopback() {
+        for host in ["127.0.0.1", "127.1.2.3", "[::1]", "::1", "localhost", "LOCALHOST"] {
+            assert!(is_loopback(Some(host)), "{host}");
+        }
+        for host in ["10.0.0.7", "[fe80::1]", "collector", "otel.example.com"] {
+            assert!(!is_loopback(Some(host)), "{host}");
+        }
+        assert!(!is_loopback(None));
     }
 }
