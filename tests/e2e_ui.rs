@@ -188,6 +188,16 @@ async fn page_renders_services_graph_sampling_and_a_trace() {
         "no operations chart: {dom}"
     );
     assert!(dom.contains(" calls</text>"), "no service graph: {dom}");
+    // The control that changes a service's probability (through the control API), offering
+    // the services the collector knows.
+    assert!(
+        dom.contains("id=\"set-form\""),
+        "no sampling control: {dom}"
+    );
+    assert!(
+        dom.contains("<option value=\"productpage\">"),
+        "no service choices: {dom}"
+    );
     let (_, _, tail) = support::get(&format!("{base}/api/v1/sampling/tail"), &[]).await;
     let tail: Value = serde_json::from_str(&tail).unwrap();
     for policy in tail["policies"].as_array().unwrap() {

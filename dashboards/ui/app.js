@@ -60,6 +60,7 @@ const cell = (text, cls) => el('td', { class: cls }, text);
 
 async function refreshServices() {
   const services = (await getJSON('/api/services')).data || [];
+  $('set-services').replaceChildren(...services.map((s) => el('option', { value: s })));
   const rows = await Promise.all(services.map(async (s) =>
     [s, await getJSON(`/api/v1/latency?service=${enc(s)}&window=${state.window}`)]));
   if (!state.picked && rows.length) {
@@ -185,6 +186,24 @@ async function refreshSampling() {
   $('tail-body').replaceChildren(...(policies.length ? policies.map((p) =>
     el('tr', {}, cell(p.name), cell(p.type), el('td', {}, el('code', {}, JSON.stringify(p[p.type] ?? {})))))
     : [el('tr', {}, el('td', { colspan: 3 }, 'No tail policies: every trace is kept.'))]));
+}
+
+// ---- sampling control (the control API, with the admin token when the collector has one) ----
+
+async function setProbability(event) {
+  event.preventDefault();
+  const service = $('set-service').value.trim();
+  const probability = Number($('set-probability').value);
+  const headers = { 'content-type': 'application/json' };
+  const token = $('set-token').value;
+  if (token) headers.authorization = `Bearer ${token}`;
+  const body = JSON.stringify({ service, type: 'probabilistic', param: probability });
+  const response = await fetch(`/api/v1/sampling/services/${enc(service)}`, { method: 'PUT', headers, body });
+  const answer = await response.json().catch(() => ({}));
+  $('set-result').textContent = response.ok
+    ? `applied: version ${answer.version}; sidecars follow within a second`
+    : `refused (HTTP ${response.status}): ${answer.error || ''}`;
+  await refreshSampling();
 }
 
 // ---- trace search ----
@@ -330,6 +349,7 @@ function startOverview() {
   $('window').addEventListener('change', (e) => { state.window = e.target.value; refreshOverview(); });
   $('search-form').addEventListener('submit', (e) => search(e).catch(showError));
   $('search-service').addEventListener('change', () => fillSearchOperations().catch(showError));
+  $('set-form').addEventListener('submit', (e) => setProbability(e).catch(showError));
   refreshOverview();
   setInterval(refreshOverview, REFRESH_MS);
 }

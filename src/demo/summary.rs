@@ -24,6 +24,7 @@ pub fn print_banner(http: SocketAddr, otlp: SocketAddr, entry: SocketAddr, args:
         args.rps
     );
     outln!("  tail sampling   keep errors, traces over 250 ms, 10% of the rest");
+    outln!("  web page        http://{http}/");
     outln!("  services        http://{http}/api/services");
     outln!("  traces          http://{http}/api/traces?service=productpage&limit=20");
     outln!("  OTLP/gRPC in    grpc://{otlp}");
