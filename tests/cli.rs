@@ -163,10 +163,7 @@ fn a_config_file_is_used_and_flags_beat_it() {
     let (code, _, stderr) = meshtrace(&["collector", "--config", path]);
     assert_eq!(code, 1);
     assert!(stderr.contains("cannot listen for HTTP"), "{stderr}");
-    let collector = support::start(
-        &["collector", "--config", path, "--http", "127.0.0.1:0"],
-        support::COLLECTOR_LISTENERS,
-    );
+    let collector = support::collector(&["--config", path]);
     assert!(collector.addrs["http"].port() != taken.local_addr().unwrap().port());
 
     // A misspelt key is named, with its line.

@@ -16,28 +16,7 @@ use serde_json::Value;
 const TOKEN: &str = "s3cret-token";
 
 fn collector(data_dir: &str) -> support::Process {
-    support::start(
-        &[
-            "collector",
-            "--otlp-grpc",
-            "127.0.0.1:0",
-            "--otlp-http",
-            "127.0.0.1:0",
-            "--zipkin",
-            "127.0.0.1:0",
-            "--sampling-http",
-            "127.0.0.1:0",
-            "--sampling-grpc",
-            "127.0.0.1:0",
-            "--http",
-            "127.0.0.1:0",
-            "--admin-token",
-            TOKEN,
-            "--data-dir",
-            data_dir,
-        ],
-        support::COLLECTOR_LISTENERS,
-    )
+    support::collector(&["--admin-token", TOKEN, "--data-dir", data_dir])
 }
 
 /// Runs `meshtrace sampling ARGS` against `http`; returns exit code, stdout, stderr.
@@ -217,26 +196,7 @@ async fn adaptive_sampling_lowers_a_busy_operation_toward_its_target() {
         "adaptive: {services: {shop: 5.0}, interval_secs: 1, tuning: {initial_probability: 1.0}}\n",
     )
     .unwrap();
-    let collector = support::start(
-        &[
-            "collector",
-            "--config",
-            config.to_str().unwrap(),
-            "--otlp-grpc",
-            "127.0.0.1:0",
-            "--otlp-http",
-            "127.0.0.1:0",
-            "--zipkin",
-            "127.0.0.1:0",
-            "--sampling-http",
-            "127.0.0.1:0",
-            "--sampling-grpc",
-            "127.0.0.1:0",
-            "--http",
-            "127.0.0.1:0",
-        ],
-        support::COLLECTOR_LISTENERS,
-    );
+    let collector = support::collector(&["--config", config.to_str().unwrap()]);
     let http = format!("http://{}", collector.addrs["http"]);
     let otlp = format!("grpc://{}", collector.addrs["otlp-grpc"]);
     let app = support::apps::traceparent_echo().await.to_string();

@@ -14,21 +14,6 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Valu
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
-const LOCAL_LISTENERS: [&str; 12] = [
-    "--otlp-grpc",
-    "127.0.0.1:0",
-    "--otlp-http",
-    "127.0.0.1:0",
-    "--zipkin",
-    "127.0.0.1:0",
-    "--sampling-http",
-    "127.0.0.1:0",
-    "--sampling-grpc",
-    "127.0.0.1:0",
-    "--http",
-    "127.0.0.1:0",
-];
-
 fn request(trace: u8) -> ExportTraceServiceRequest {
     let spans = (1..=3u8)
         .map(|s| Span {
@@ -63,18 +48,9 @@ fn request(trace: u8) -> ExportTraceServiceRequest {
 }
 
 async fn forwards_over(scheme: &str, listener: &str, trace: u8) {
-    let backend = support::start(
-        &[&["collector"][..], &LOCAL_LISTENERS[..]].concat(),
-        support::COLLECTOR_LISTENERS,
-    );
+    let backend = support::collector(&[]);
     let url = format!("{scheme}://{}", backend.addrs[listener]);
-    let args = [
-        &["collector"][..],
-        &LOCAL_LISTENERS[..],
-        &["--export", &url][..],
-    ]
-    .concat();
-    let front = support::start(&args, support::COLLECTOR_LISTENERS);
+    let front = support::collector(&["--export", &url]);
 
     let endpoint = format!("http://{}", front.addrs["otlp-grpc"]);
     let mut client = TraceServiceClient::connect(endpoint).await.unwrap();

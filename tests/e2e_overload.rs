@@ -12,26 +12,6 @@ use http::Method;
 
 const ONE_SPAN: &str = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}}]},"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"GET /x","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000001000000"}]}]}]}"#;
 
-fn collector(extra: &[&str]) -> support::Process {
-    let mut args = vec![
-        "collector",
-        "--otlp-grpc",
-        "127.0.0.1:0",
-        "--otlp-http",
-        "127.0.0.1:0",
-        "--zipkin",
-        "127.0.0.1:0",
-        "--sampling-http",
-        "127.0.0.1:0",
-        "--sampling-grpc",
-        "127.0.0.1:0",
-        "--http",
-        "127.0.0.1:0",
-    ];
-    args.extend_from_slice(extra);
-    support::start(&args, support::COLLECTOR_LISTENERS)
-}
-
 async fn post_span(collector: &support::Process) -> (u16, http::HeaderMap, String) {
     let url = format!("http://{}/v1/traces", collector.addrs["otlp-http"]);
     support::send(
@@ -46,11 +26,11 @@ async fn post_span(collector: &support::Process) -> (u16, http::HeaderMap, Strin
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_its_memory_limit_the_collector_refuses_with_retry_after() {
     // The same request is accepted by a collector without a limit...
-    let roomy = collector(&[]);
+    let roomy = support::collector(&[]);
     assert_eq!(post_span(&roomy).await.0, 200);
 
     // ...and refused by one whose 1 MiB limit any process is over.
-    let tight = collector(&["--memory-limit-mib", "1"]);
+    let tight = support::collector(&["--memory-limit-mib", "1"]);
     let (status, headers, body) = post_span(&tight).await;
     assert_eq!(status, 429, "{body}");
     assert!(headers.contains_key("retry-after"), "{headers:?}");
@@ -66,5 +46,8 @@ async fn over_its_memory_limit_the_collector_refuses_with_retry_after() {
                 && l.contains("otlp_http")
         })
         .unwrap_or_else(|| panic!("no memory_limit refusal counted in\n{text}"));
-    assert!(refused.ends_with(" 1") || refused.ends_with(" 1.0"), "{refused}");
+    assert!(
+        refused.ends_with(" 1") || refused.ends_with(" 1.0"),
+        "{refused}"
+    );
 }

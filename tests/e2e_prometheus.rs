@@ -133,24 +133,7 @@ async fn every_dashboard_query_and_recording_rule_returns_data() {
     );
 
     // A backend collector, so the exporter series exist too; the demo's mesh feeds traffic.
-    let backend = support::start(
-        &[
-            "collector",
-            "--otlp-grpc",
-            "127.0.0.1:0",
-            "--otlp-http",
-            "127.0.0.1:0",
-            "--zipkin",
-            "127.0.0.1:0",
-            "--sampling-http",
-            "127.0.0.1:0",
-            "--sampling-grpc",
-            "127.0.0.1:0",
-            "--http",
-            "127.0.0.1:0",
-        ],
-        support::COLLECTOR_LISTENERS,
-    );
+    let backend = support::collector(&[]);
     let export = format!("grpc://{}", backend.addrs["otlp-grpc"]);
     let demo = support::start(
         &[

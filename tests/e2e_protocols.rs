@@ -15,27 +15,9 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-fn collector_args() -> Vec<&'static str> {
-    vec![
-        "collector",
-        "--otlp-grpc",
-        "127.0.0.1:0",
-        "--otlp-http",
-        "127.0.0.1:0",
-        "--zipkin",
-        "127.0.0.1:0",
-        "--sampling-http",
-        "127.0.0.1:0",
-        "--sampling-grpc",
-        "127.0.0.1:0",
-        "--http",
-        "127.0.0.1:0",
-    ]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_passes_through_the_sidecar_and_is_traced() {
-    let collector = support::start(&collector_args(), support::COLLECTOR_LISTENERS);
+    let collector = support::collector(&[]);
     let otlp = collector.addrs["otlp-grpc"];
     let query = format!("http://{}", collector.addrs["http"]);
     // The sidecar fronts the collector's gRPC service and reports its spans to it too.

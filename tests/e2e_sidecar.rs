@@ -145,24 +145,7 @@ async fn latency_runs_until_the_response_body_ends() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_keep_working_while_the_collector_is_down() {
-    let collector = support::start(
-        &[
-            "collector",
-            "--otlp-grpc",
-            "127.0.0.1:0",
-            "--otlp-http",
-            "127.0.0.1:0",
-            "--zipkin",
-            "127.0.0.1:0",
-            "--sampling-http",
-            "127.0.0.1:0",
-            "--sampling-grpc",
-            "127.0.0.1:0",
-            "--http",
-            "127.0.0.1:0",
-        ],
-        support::COLLECTOR_LISTENERS,
-    );
+    let collector = support::collector(&[]);
     let otlp = format!("grpc://{}", collector.addrs["otlp-grpc"]);
     let app = support::apps::traceparent_echo().await.to_string();
     let sidecar = support::start(

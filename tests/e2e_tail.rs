@@ -96,26 +96,7 @@ async fn exactly_the_traces_the_policies_name_are_kept() {
     std::fs::create_dir_all(&dir).unwrap();
     let policies = dir.join("tail.yaml");
     std::fs::write(&policies, POLICIES).unwrap();
-    let collector = support::start(
-        &[
-            "collector",
-            "--otlp-grpc",
-            "127.0.0.1:0",
-            "--otlp-http",
-            "127.0.0.1:0",
-            "--zipkin",
-            "127.0.0.1:0",
-            "--sampling-http",
-            "127.0.0.1:0",
-            "--sampling-grpc",
-            "127.0.0.1:0",
-            "--http",
-            "127.0.0.1:0",
-            "--tail-policies",
-            policies.to_str().unwrap(),
-        ],
-        support::COLLECTOR_LISTENERS,
-    );
+    let collector = support::collector(&["--tail-policies", policies.to_str().unwrap()]);
     let query = format!("http://{}", collector.addrs["http"]);
     let grpc = send_known_traces(&collector.addrs["otlp-grpc"].to_string(), "grpc");
     let http = send_known_traces(&format!("http://{}", collector.addrs["otlp-http"]), "http");

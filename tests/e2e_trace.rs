@@ -56,24 +56,7 @@ fn tag<'a>(span: &'a Value, key: &str) -> Option<&'a Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hops_make_one_trace_with_correct_parents() {
-    let collector = support::start(
-        &[
-            "collector",
-            "--otlp-grpc",
-            "127.0.0.1:0",
-            "--otlp-http",
-            "127.0.0.1:0",
-            "--zipkin",
-            "127.0.0.1:0",
-            "--sampling-http",
-            "127.0.0.1:0",
-            "--sampling-grpc",
-            "127.0.0.1:0",
-            "--http",
-            "127.0.0.1:0",
-        ],
-        support::COLLECTOR_LISTENERS,
-    );
+    let collector = support::collector(&[]);
     let otlp = format!("grpc://{}", collector.addrs["otlp-grpc"]);
     let query = format!("http://{}", collector.addrs["http"]);
 
@@ -184,24 +167,7 @@ async fn two_hops_make_one_trace_with_correct_parents() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_trace_is_sampled_by_the_consistent_rule_and_records_its_sampler() {
-    let collector = support::start(
-        &[
-            "collector",
-            "--otlp-grpc",
-            "127.0.0.1:0",
-            "--otlp-http",
-            "127.0.0.1:0",
-            "--zipkin",
-            "127.0.0.1:0",
-            "--sampling-http",
-            "127.0.0.1:0",
-            "--sampling-grpc",
-            "127.0.0.1:0",
-            "--http",
-            "127.0.0.1:0",
-        ],
-        support::COLLECTOR_LISTENERS,
-    );
+    let collector = support::collector(&[]);
     let otlp = format!("grpc://{}", collector.addrs["otlp-grpc"]);
     let query = format!("http://{}", collector.addrs["http"]);
     let b = support::apps::traceparent_echo().await.to_string();

@@ -171,3 +171,25 @@ pub const SIDECAR_LISTENERS: usize = 5;
 /// Listeners a collector announces: OTLP/gRPC, OTLP/HTTP, Zipkin, HTTP, sampling HTTP and
 /// sampling gRPC.
 pub const COLLECTOR_LISTENERS: usize = 6;
+
+/// Every collector listener on 127.0.0.1:0.
+pub const LOCAL_COLLECTOR: [&str; 12] = [
+    "--otlp-grpc",
+    "127.0.0.1:0",
+    "--otlp-http",
+    "127.0.0.1:0",
+    "--zipkin",
+    "127.0.0.1:0",
+    "--sampling-http",
+    "127.0.0.1:0",
+    "--sampling-grpc",
+    "127.0.0.1:0",
+    "--http",
+    "127.0.0.1:0",
+];
+
+/// Starts `meshtrace collector` with every listener on 127.0.0.1:0, plus `extra` flags.
+pub fn collector(extra: &[&str]) -> Process {
+    let args = [&["collector"][..], &LOCAL_COLLECTOR[..], extra].concat();
+    start(&args, COLLECTOR_LISTENERS)
+}
