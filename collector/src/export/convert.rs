@@ -22,8 +22,11 @@ pub fn to_resource_spans(spans: &[StoredSpan]) -> Vec<ResourceSpans> {
             Arc::ptr_eq(resource, &span.resource) || **resource == span.resource
         });
         match found {
-            Some((_, group)) => group.push(to_span(span)),
-            None => groups.push((&span.resource, vec![to_span(span)])),
+            Some((_, group)) => group.push(to_span(span, span.span_id, span.parent_span_id)),
+            None => groups.push((
+                &span.resource,
+                vec![to_span(span, span.span_id, span.parent_span_id)],
+            )),
         }
     }
     groups
@@ -42,14 +45,13 @@ pub fn to_resource_spans(spans: &[StoredSpan]) -> Vec<ResourceSpans> {
         .collect()
 }
 
-fn to_span(span: &StoredSpan) -> Span {
+/// One stored span in OTLP form, with the given ids (the query API shows adjusted ids for
+/// Zipkin shared spans; everything else uses the span's own).
+pub fn to_span(span: &StoredSpan, span_id: [u8; 8], parent_span_id: Option<[u8; 8]>) -> Span {
     Span {
         trace_id: span.trace_id.to_vec(),
-        span_id: span.span_id.to_vec(),
-        parent_span_id: span
-            .parent_span_id
-            .map(|id| id.to_vec())
-            .unwrap_or_default(),
+        span_id: span_id.to_vec(),
+        parent_span_id: parent_span_id.map(|id| id.to_vec()).unwrap_or_default(),
         trace_state: span.trace_state.clone(),
         name: span.name.clone(),
         kind: span.kind as i32,

@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::span::Event;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status, TracesData};
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData};
 use serde::Serialize;
 
 use super::adjust::{ShownSpan, adjust};
@@ -58,34 +57,5 @@ pub fn to_otlp(traces: &[Trace]) -> V3Traces {
 }
 
 fn to_span(shown: &ShownSpan<'_>) -> Span {
-    let span = shown.span;
-    Span {
-        trace_id: span.trace_id.to_vec(),
-        span_id: shown.span_id.to_vec(),
-        trace_state: span.trace_state.clone(),
-        parent_span_id: shown
-            .parent_span_id
-            .map(|id| id.to_vec())
-            .unwrap_or_default(),
-        name: span.name.clone(),
-        kind: span.kind as i32,
-        start_time_unix_nano: span.start_unix_nano,
-        end_time_unix_nano: span.end_unix_nano,
-        attributes: span.attributes.clone(),
-        events: span
-            .events
-            .iter()
-            .map(|event| Event {
-                time_unix_nano: event.time_unix_nano,
-                name: event.name.clone(),
-                attributes: event.attributes.clone(),
-                ..Default::default()
-            })
-            .collect(),
-        status: Some(Status {
-            code: span.status.code as i32,
-            message: span.status.message.clone(),
-        }),
-        ..Default::default()
-    }
+    crate::export::to_span(shown.span, shown.span_id, shown.parent_span_id)
 }
