@@ -125,10 +125,3 @@ fn every_metric_is_documented_once() {
         }
     }
 }
-
-#[test]
-#[ignore = "prints the exposition for a look"]
-fn print_exposition() {
-    let (a, start) = fed();
-    println!("{}", render(&a, &pipeline(), start).unwrap());
-}
