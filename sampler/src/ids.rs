@@ -68,7 +68,6 @@ fn decode_padded_hex(text: &[u8], out: &mut [u8]) -> Result<(), IdError> {
     Ok(())
 }
 
-
 /// A 128-bit trace id. Never all zero.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TraceId([u8; 16]);

@@ -12,6 +12,7 @@ pub mod ids;
 pub mod propagation;
 pub mod strategy;
 pub mod tail;
+mod text;
 pub mod threshold;
 pub mod tracestate;
 

@@ -195,7 +195,14 @@ mod tests {
 
     #[test]
     fn only_collectors_on_this_host_are_loopback() {
-        for host in ["127.0.0.1", "127.1.2.3", "[::1]", "::1", "localhost", "LOCALHOST"] {
+        for host in [
+            "127.0.0.1",
+            "127.1.2.3",
+            "[::1]",
+            "::1",
+            "localhost",
+            "LOCALHOST",
+        ] {
             assert!(is_loopback(Some(host)), "{host}");
         }
         for host in ["10.0.0.7", "[fe80::1]", "collector", "otel.example.com"] {

@@ -20,7 +20,6 @@ use crate::stats::Stats;
 pub(crate) use span::kv;
 pub use span::{Outcome, SpanRecord};
 
-
 /// Which side of the workload a listener serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {

@@ -63,8 +63,14 @@ mod tests {
             let id = id.to_str().unwrap();
             let groups: Vec<usize> = id.split('-').map(str::len).collect();
             assert_eq!(groups, [8, 4, 4, 4, 12], "{id}");
-            assert!(id.bytes().all(|c| c == b'-' || sampler::hex::value(c).is_some()));
-            assert!(matches!(id.as_bytes()[19], b'8' | b'9' | b'a' | b'b'), "{id}");
+            assert!(
+                id.bytes()
+                    .all(|c| c == b'-' || sampler::hex::value(c).is_some())
+            );
+            assert!(
+                matches!(id.as_bytes()[19], b'8' | b'9' | b'a' | b'b'),
+                "{id}"
+            );
         }
     }
 }

@@ -43,7 +43,8 @@ fn sampling(headers: &HeaderMap) -> Result<SamplingState, InvalidHeader> {
 /// Reads the `X-B3-*` headers. Without both ids, a sampling header alone is a decision with
 /// no context; nothing at all means "no context".
 pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
-    let (Some(trace), Some(span)) = (header(headers, &TRACE_ID)?, header(headers, &SPAN_ID)?) else {
+    let (Some(trace), Some(span)) = (header(headers, &TRACE_ID)?, header(headers, &SPAN_ID)?)
+    else {
         return Ok(match sampling(headers)? {
             SamplingState::Deferred => None,
             state => Some(Extracted::DecisionOnly(state)),

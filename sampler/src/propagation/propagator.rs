@@ -3,6 +3,7 @@
 use http::{HeaderMap, HeaderName};
 
 use super::Format;
+use super::format::FormatSet;
 use crate::{SamplingState, SpanContext};
 
 /// A present header that could not be used; the request goes on as if it were absent.
@@ -39,9 +40,9 @@ pub struct Extraction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Propagation {
     inject: Vec<Format>,
-    /// Every known trace header that injecting `inject` does not always overwrite: removed
-    /// first, so no stale context travels on.
-    clear: Vec<&'static HeaderName>,
+    /// Every known trace header (with its format) that injecting `inject` does not always
+    /// overwrite: removed first, so no stale context travels on.
+    clear: Vec<(Format, &'static HeaderName)>,
 }
 
 impl Default for Propagation {
@@ -61,8 +62,8 @@ impl Propagation {
         };
         let clear = Format::EXTRACT_ORDER
             .iter()
-            .flat_map(|format| format.headers().iter().copied())
-            .filter(|name| !overwritten(name))
+            .flat_map(|&format| format.headers().iter().map(move |&name| (format, name)))
+            .filter(|(_, name)| !overwritten(name))
             .collect();
         Self { inject, clear }
     }
@@ -78,7 +79,12 @@ impl Propagation {
     /// W3C and B3 side by side.
     pub fn extract(&self, headers: &HeaderMap) -> Extraction {
         let mut extraction = Extraction::default();
-        for format in Format::EXTRACT_ORDER {
+        let present = FormatSet::present_in(headers);
+        // A format with none of its headers present finds nothing: not asked.
+        let asked = Format::EXTRACT_ORDER
+            .into_iter()
+            .filter(|f| present.contains(*f));
+        for format in asked {
             match format.extract(headers) {
                 Ok(Some(Extracted::Context(context))) => match &mut extraction.parent {
                     None => extraction.parent = Some(context),
@@ -106,9 +112,12 @@ impl Propagation {
     /// Replaces every trace header of every format with `context` in the configured formats.
     pub fn inject(&self, context: &SpanContext, headers: &mut HeaderMap) {
         // `insert` replaces every line of a name, so only the names a format may leave
-        // unwritten need removing first.
-        for name in &self.clear {
-            headers.remove(*name);
+        // unwritten need removing first, and only those of formats present.
+        let present = FormatSet::present_in(headers);
+        if !present.is_empty() {
+            for (_, name) in self.clear.iter().filter(|(f, _)| present.contains(*f)) {
+                headers.remove(*name);
+            }
         }
         for format in &self.inject {
             format.inject(context, headers);

@@ -3,7 +3,7 @@
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::{Extracted, Format, InvalidHeader, insert_or_remove};
-use crate::{SamplingState, SpanContext, SpanId, TraceFlags, TraceId, TraceState, hex};
+use crate::{SamplingState, SpanContext, SpanId, TraceFlags, TraceId, TraceState, hex, text};
 
 static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 static TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
@@ -28,11 +28,8 @@ pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidH
         return Err(INVALID);
     }
     // OWS around the value is tolerated (RFC 9110 field values; W3C test suite).
-    let text = value
-        .to_str()
-        .map_err(|_| INVALID)?
-        .trim_matches([' ', '\t']);
-    let (trace_id, span_id, flags) = parse_traceparent(text).ok_or(INVALID)?;
+    let line = text::trim_ows(value.to_str().map_err(|_| INVALID)?);
+    let (trace_id, span_id, flags) = parse_traceparent(line).ok_or(INVALID)?;
     let trace_state = TraceState::from_header_values(headers.get_all(&TRACESTATE));
     Ok(Some(Extracted::Context(SpanContext {
         trace_id,
@@ -67,7 +64,7 @@ fn parse_traceparent(text: &str) -> Option<(TraceId, SpanId, TraceFlags)> {
         _ => {}
     }
     let prefix = text.get(..LEN_V00)?;
-    let mut fields = prefix.split('-');
+    let mut fields = text::split(prefix, b'-');
     let (_, trace, span, flags) = (
         fields.next()?,
         fields.next()?,

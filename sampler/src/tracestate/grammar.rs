@@ -1,6 +1,8 @@
 //! The W3C `tracestate` list grammar: member keys and values, and the rules a whole list must
 //! keep (no repeated key, at most 32 members).
 
+use crate::text;
+
 /// The W3C limit on members.
 pub(super) const MAX_MEMBERS: usize = 32;
 /// The W3C limit on a member's value.
@@ -19,7 +21,7 @@ fn valid_key(key: &str) -> bool {
                     || matches!(c, b'_' | b'-' | b'*' | b'/')
             })
     };
-    match key.split_once('@') {
+    match text::split_once(key, b'@') {
         None => simple(key, 256, false),
         Some((tenant, system)) => simple(tenant, 241, true) && simple(system, 14, false),
     }
@@ -56,7 +58,7 @@ impl<'a> Checked<'a> {
     /// Accepts one member (white space already trimmed, not empty); `false` when it breaks
     /// the list: no `=`, a bad key or value, a repeated key, or a 33rd member.
     pub(super) fn accept(&mut self, member: &'a str) -> bool {
-        let Some((key, value)) = member.split_once('=') else {
+        let Some((key, value)) = text::split_once(member, b'=') else {
             return false;
         };
         let seen = self.keys.iter().take(self.len).any(|k| *k == key);
@@ -76,5 +78,5 @@ impl<'a> Checked<'a> {
 
 /// A list member with the optional white space around it removed.
 pub(super) fn trim(member: &str) -> &str {
-    member.trim_matches([' ', '\t'])
+    text::trim_ows(member)
 }

@@ -14,8 +14,8 @@ use std::fmt;
 
 use http::HeaderValue;
 
-use crate::hex;
 use crate::{Randomness, Threshold};
+use crate::{hex, text};
 use grammar::{Checked, MAX_MEMBERS, trim};
 
 /// The W3C propagation limit on the header value, commas included.
@@ -41,7 +41,11 @@ impl TraceState {
     pub fn parse<'a>(lines: impl IntoIterator<Item = &'a str>) -> Self {
         let mut checked = Checked::new();
         let mut text = String::new();
-        for member in lines.into_iter().flat_map(|line| line.split(',')).map(trim) {
+        for member in lines
+            .into_iter()
+            .flat_map(|line| text::split(line, b','))
+            .map(trim)
+        {
             if member.is_empty() {
                 continue;
             }
@@ -72,7 +76,7 @@ impl TraceState {
         }
         let mut checked = Checked::new();
         let mut canonical = true;
-        for raw in first.split(',') {
+        for raw in text::split(first, b',') {
             let member = trim(raw);
             canonical &= !member.is_empty() && member.len() == raw.len();
             if !member.is_empty() && !checked.accept(member) {
@@ -101,14 +105,14 @@ impl TraceState {
 
     /// The members joined with `,` (the whole list, before any truncation).
     pub fn as_str(&self) -> &str {
-        self.value
-            .as_ref()
-            .map_or("", |v| std::str::from_utf8(v.as_bytes()).unwrap_or_default())
+        self.value.as_ref().map_or("", |v| {
+            std::str::from_utf8(v.as_bytes()).unwrap_or_default()
+        })
     }
 
     /// Each member, `key=value`, in order.
     fn members(&self) -> impl Iterator<Item = &str> {
-        self.as_str().split(',').filter(|m| !m.is_empty())
+        text::split(self.as_str(), b',').filter(|m| !m.is_empty())
     }
 
     /// The number of members.
@@ -176,16 +180,15 @@ impl TraceState {
     /// The value of member `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.members()
-            .filter_map(|m| m.split_once('='))
+            .filter_map(|m| text::split_once(m, b'='))
             .find(|(k, _)| *k == key)
             .map(|(_, v)| v)
     }
 
     /// Sub-key `name` of the OpenTelemetry `ot=` member, e.g. `th` or `rv`.
     pub fn ot_value(&self, name: &str) -> Option<&str> {
-        self.get(OT_KEY)?
-            .split(';')
-            .filter_map(|kv| kv.split_once(':'))
+        text::split(self.get(OT_KEY)?, b';')
+            .filter_map(|kv| text::split_once(kv, b':'))
             .find(|(k, _)| *k == name)
             .map(|(_, v)| v)
     }
@@ -219,7 +222,7 @@ impl TraceState {
         let first_is_ot = self
             .members()
             .next()
-            .is_some_and(|m| m.split_once('=').is_some_and(|(k, _)| k == OT_KEY));
+            .is_some_and(|m| text::split_once(m, b'=').is_some_and(|(k, _)| k == OT_KEY));
         let unchanged = match old {
             None => th.is_none(),
             Some(old) => first_is_ot && ot::unchanged(old, th),
@@ -237,7 +240,7 @@ impl TraceState {
         }
         let others = self
             .members()
-            .filter(|m| m.split_once('=').is_none_or(|(k, _)| k != OT_KEY));
+            .filter(|m| text::split_once(m, b'=').is_none_or(|(k, _)| k != OT_KEY));
         for member in others.take(MAX_MEMBERS - count) {
             if !text.is_empty() {
                 text.push(',');

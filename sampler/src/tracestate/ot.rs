@@ -2,13 +2,14 @@
 //! one a sampler rewrites.
 
 use super::grammar::MAX_VALUE;
+use crate::text;
 
 /// The sub-keys a rewritten `ot` value keeps, in order: the new `th` (if any), then every
 /// non-empty sub-key of the old value except its `th`.
-fn parts<'a>(old: Option<&'a str>, th: Option<&'a str>) -> impl Iterator<Item = &'a str> + Clone {
+fn parts<'a>(old: Option<&'a str>, th: Option<&'a str>) -> impl Iterator<Item = &'a str> {
     let kept = old
         .into_iter()
-        .flat_map(|value| value.split(';'))
+        .flat_map(|value| text::split(value, b';'))
         .filter(|kv| !kv.is_empty() && !kv.starts_with("th:"));
     th.into_iter().chain(kept)
 }

@@ -194,7 +194,9 @@ fn canonical_list_is_shared_and_forwarded_unchanged() {
     assert_eq!(plain.with_threshold(None), plain);
     let later = TraceState::parse(["a=1,ot=th:8"]);
     assert_eq!(
-        later.with_threshold(Threshold::parse_th("8").ok()).to_string(),
+        later
+            .with_threshold(Threshold::parse_th("8").ok())
+            .to_string(),
         "ot=th:8,a=1"
     );
 }
@@ -207,6 +209,9 @@ fn ot_inserted_into_a_full_list_drops_the_last_member() {
     assert_eq!(set.len(), 32);
     assert!(set.to_string().starts_with("ot=th:0,k0=v,"));
     assert!(!set.to_string().contains("k31="));
-    assert_eq!(TraceState::default().with_threshold(None), TraceState::default());
+    assert_eq!(
+        TraceState::default().with_threshold(None),
+        TraceState::default()
+    );
     assert_eq!(TraceState::default().len(), 0);
 }

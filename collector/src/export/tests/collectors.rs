@@ -161,6 +161,9 @@ async fn shutdown_flushes_what_is_queued() {
     assert_eq!(counters.snapshot().sent, 5);
     // B answered once the spans were in its pipeline; its drain stores them a moment later.
     let b_store = b.store();
-    wait_until("B stores the 5 flushed spans", || b_store.stats().spans == 5).await;
+    wait_until("B stores the 5 flushed spans", || {
+        b_store.stats().spans == 5
+    })
+    .await;
     shutdown(b).await;
 }
