@@ -81,6 +81,8 @@ pub fn spawn(
 ) -> Option<JoinHandle<()>> {
     let soft = config.soft_limit_bytes()?;
     let interval = Duration::from_millis(config.check_interval_ms.max(10));
+    // The first reading happens now, so the limit holds from the first request on.
+    limiter.check(read(), soft);
     Some(tokio::spawn(async move {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
