@@ -16,17 +16,26 @@ use crate::store::StoredSpan;
 /// Groups `spans` by resource (one `ResourceSpans` per distinct resource, in first-seen
 /// order) and converts each span.
 pub fn to_resource_spans(spans: &[StoredSpan]) -> Vec<ResourceSpans> {
+    group_by_resource(
+        spans
+            .iter()
+            .map(|s| (&s.resource, to_span(s, s.span_id, s.parent_span_id))),
+    )
+}
+
+/// Groups converted spans by the resource that produced them: one `ResourceSpans` per
+/// distinct resource, in first-seen order.
+pub fn group_by_resource<'a>(
+    spans: impl IntoIterator<Item = (&'a Arc<[KeyValue]>, Span)>,
+) -> Vec<ResourceSpans> {
     let mut groups: Vec<(&Arc<[KeyValue]>, Vec<Span>)> = Vec::new();
-    for span in spans {
-        let found = groups.iter_mut().find(|(resource, _)| {
-            Arc::ptr_eq(resource, &span.resource) || **resource == span.resource
-        });
+    for (resource, span) in spans {
+        let found = groups
+            .iter_mut()
+            .find(|(seen, _)| Arc::ptr_eq(seen, resource) || **seen == *resource);
         match found {
-            Some((_, group)) => group.push(to_span(span, span.span_id, span.parent_span_id)),
-            None => groups.push((
-                &span.resource,
-                vec![to_span(span, span.span_id, span.parent_span_id)],
-            )),
+            Some((_, group)) => group.push(span),
+            None => groups.push((resource, vec![span])),
         }
     }
     groups

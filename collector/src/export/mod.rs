@@ -26,7 +26,7 @@ pub use config::{
     DEFAULT_BATCH_SPANS, DEFAULT_BATCH_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_QUEUE_SPANS,
     DEFAULT_REQUEST_TIMEOUT, ExporterConfig, ExporterUrlError, Protocol,
 };
-pub use convert::{to_resource_spans, to_span};
+pub use convert::{group_by_resource, to_resource_spans, to_span};
 pub use counters::{
     DROPPED_SPANS, EXPORTER_LABEL, ExportCounters, ExportSnapshot, FAILED_SPANS, QUEUE_SPANS,
     RETRIES, SENT_SPANS,

@@ -4,11 +4,7 @@
 //! OTLP/JSON: hex ids, 64-bit integers as strings, enums as numbers, as jaeger's gateway
 //! does with `ptrace.JSONMarshaler` (`cmd/query/app/internal/api_v3/traces.go`).
 
-use std::sync::Arc;
-
-use opentelemetry_proto::tonic::common::v1::KeyValue;
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, TracesData};
+use opentelemetry_proto::tonic::trace::v1::{Span, TracesData};
 use serde::Serialize;
 
 use super::adjust::{ShownSpan, adjust};
@@ -24,33 +20,9 @@ pub struct V3Traces {
 
 /// Every span of `traces` as OTLP, grouped by resource in first-seen order.
 pub fn to_otlp(traces: &[Trace]) -> V3Traces {
-    let mut groups: Vec<(&Arc<[KeyValue]>, Vec<Span>)> = Vec::new();
-    for trace in traces {
-        for shown in adjust(trace) {
-            let resource = &shown.span.resource;
-            let found = groups
-                .iter_mut()
-                .find(|(seen, _)| Arc::ptr_eq(seen, resource) || seen[..] == resource[..]);
-            match found {
-                Some((_, spans)) => spans.push(to_span(&shown)),
-                None => groups.push((resource, vec![to_span(&shown)])),
-            }
-        }
-    }
-    let resource_spans = groups
-        .into_iter()
-        .map(|(resource, spans)| ResourceSpans {
-            resource: Some(Resource {
-                attributes: resource.to_vec(),
-                ..Default::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..Default::default()
-            }],
-            ..Default::default()
-        })
-        .collect();
+    let shown: Vec<ShownSpan<'_>> = traces.iter().flat_map(adjust).collect();
+    let resource_spans =
+        crate::export::group_by_resource(shown.iter().map(|s| (&s.span.resource, to_span(s))));
     V3Traces {
         result: TracesData { resource_spans },
     }
