@@ -3,7 +3,7 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader, insert_or_remove};
+use super::{Extracted, Format, InvalidHeader, insert_or_remove, single_line};
 use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState, hex};
 
 static B3: HeaderName = HeaderName::from_static("b3");
@@ -26,17 +26,9 @@ fn sampling(field: &str) -> Result<SamplingState, InvalidHeader> {
 
 /// Reads `b3`. Several lines, non-ASCII text or any malformed field make it invalid.
 pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
-    let mut lines = headers.get_all(&B3).iter();
-    let Some(value) = lines.next() else {
+    let Some(text) = single_line(headers, &B3, INVALID)? else {
         return Ok(None);
     };
-    if lines.next().is_some() {
-        return Err(INVALID);
-    }
-    let text = value
-        .to_str()
-        .map_err(|_| INVALID)?
-        .trim_matches([' ', '\t']);
     parse(text).map(Some)
 }
 

@@ -8,7 +8,7 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader, insert_or_remove};
+use super::{Extracted, Format, InvalidHeader, insert_or_remove, single_line};
 use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState, hex};
 
 static UBER_TRACE_ID: HeaderName = HeaderName::from_static("uber-trace-id");
@@ -26,17 +26,9 @@ const DEBUG: u8 = 0x02;
 
 /// Reads `uber-trace-id`. Several lines or any malformed field make it invalid.
 pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
-    let mut lines = headers.get_all(&UBER_TRACE_ID).iter();
-    let Some(value) = lines.next() else {
+    let Some(text) = single_line(headers, &UBER_TRACE_ID, INVALID)? else {
         return Ok(None);
     };
-    if lines.next().is_some() {
-        return Err(INVALID);
-    }
-    let text = value
-        .to_str()
-        .map_err(|_| INVALID)?
-        .trim_matches([' ', '\t']);
     parse(text).map(|context| Some(Extracted::Context(context)))
 }
 

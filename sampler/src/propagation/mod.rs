@@ -47,6 +47,26 @@ fn insert_or_remove(
     }
 }
 
+/// The value of a header that must appear at most once, as text with optional white space
+/// trimmed: `Ok(None)` when absent, `Err(invalid)` when repeated or not visible ASCII.
+fn single_line<'a>(
+    headers: &'a HeaderMap,
+    name: &HeaderName,
+    invalid: InvalidHeader,
+) -> Result<Option<&'a str>, InvalidHeader> {
+    let mut lines = headers.get_all(name).iter();
+    let Some(value) = lines.next() else {
+        return Ok(None);
+    };
+    if lines.next().is_some() {
+        return Err(invalid);
+    }
+    value
+        .to_str()
+        .map(|text| Some(crate::text::trim_ows(text)))
+        .map_err(|_| invalid)
+}
+
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

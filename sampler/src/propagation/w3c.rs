@@ -2,7 +2,7 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader, insert_or_remove};
+use super::{Extracted, Format, InvalidHeader, insert_or_remove, single_line};
 use crate::{SamplingState, SpanContext, SpanId, TraceFlags, TraceId, TraceState, hex, text};
 
 static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
@@ -20,15 +20,10 @@ const INVALID: InvalidHeader = InvalidHeader {
 
 /// Parses `traceparent`; `tracestate` is read only when `traceparent` is valid.
 pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
-    let mut lines = headers.get_all(&TRACEPARENT).iter();
-    let Some(value) = lines.next() else {
+    // OWS around the value is tolerated (RFC 9110 field values; W3C test suite).
+    let Some(line) = single_line(headers, &TRACEPARENT, INVALID)? else {
         return Ok(None);
     };
-    if lines.next().is_some() {
-        return Err(INVALID);
-    }
-    // OWS around the value is tolerated (RFC 9110 field values; W3C test suite).
-    let line = text::trim_ows(value.to_str().map_err(|_| INVALID)?);
     let (trace_id, span_id, flags) = parse_traceparent(line).ok_or(INVALID)?;
     let trace_state = TraceState::from_header_values(headers.get_all(&TRACESTATE));
     Ok(Some(Extracted::Context(SpanContext {
