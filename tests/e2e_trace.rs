@@ -186,16 +186,7 @@ async fn a_new_trace_is_sampled_by_the_consistent_rule_and_records_its_sampler()
     let (_, _, seen) = support::get(&entry, &deferred(kept)).await;
     assert!(seen.ends_with("-01"), "{seen}");
 
-    let answer = support::poll_json(
-        &format!("{query}/api/traces/{kept}"),
-        Duration::from_secs(15),
-        |j| {
-            j["data"][0]["spans"]
-                .as_array()
-                .is_some_and(|s| !s.is_empty())
-        },
-    )
-    .await;
+    let answer = support::wait_for_trace(&query, kept).await;
     let span = &answer["data"][0]["spans"][0];
     assert_eq!(
         tag(span, "sampler.type"),

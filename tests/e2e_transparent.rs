@@ -151,16 +151,7 @@ async fn transparent_sidecar_in_a_network_namespace() {
     );
     let (trace, client_span) = (parts[1], parts[2]);
 
-    let answer = support::poll_json(
-        &format!("{query}/api/traces/{trace}"),
-        Duration::from_secs(15),
-        |j| {
-            j["data"][0]["spans"]
-                .as_array()
-                .is_some_and(|s| !s.is_empty())
-        },
-    )
-    .await;
+    let answer = support::wait_for_trace(&query, trace).await;
     let span = &answer["data"][0]["spans"][0];
     assert_eq!(span["spanID"], client_span);
     assert_eq!(tag(span, "span.kind"), Some(&Value::from("client")));
@@ -172,16 +163,7 @@ async fn transparent_sidecar_in_a_network_namespace() {
     assert_eq!(span["operationName"], "GET /hello");
 
     // Inbound HTTP to the pod's address was captured: the server span joined our trace.
-    let answer = support::poll_json(
-        &format!("{query}/api/traces/{caller_trace}"),
-        Duration::from_secs(15),
-        |j| {
-            j["data"][0]["spans"]
-                .as_array()
-                .is_some_and(|s| !s.is_empty())
-        },
-    )
-    .await;
+    let answer = support::wait_for_trace(&query, caller_trace).await;
     let span = &answer["data"][0]["spans"][0];
     assert_eq!(tag(span, "span.kind"), Some(&Value::from("server")));
     assert_eq!(span["references"][0]["spanID"], "00f067aa0ba902b7");

@@ -193,3 +193,17 @@ pub fn collector(extra: &[&str]) -> Process {
     let args = [&["collector"][..], &LOCAL_COLLECTOR[..], extra].concat();
     start(&args, COLLECTOR_LISTENERS)
 }
+
+/// Polls `{query}/api/traces/{trace}` (at most 15 s) until the trace has a span; its answer.
+pub async fn wait_for_trace(query: &str, trace: &str) -> serde_json::Value {
+    poll_json(
+        &format!("{query}/api/traces/{trace}"),
+        Duration::from_secs(15),
+        |j| {
+            j["data"][0]["spans"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+        },
+    )
+    .await
+}
