@@ -28,6 +28,14 @@ struct Edge {
     series: Series,
 }
 
+impl Edge {
+    /// Whether this is the edge `client -> server`.
+    fn is(&self, client: &Arc<str>, server: &Arc<str>) -> bool {
+        let same = |a: &Arc<str>, b: &Arc<str>| Arc::ptr_eq(a, b) || **a == **b;
+        same(&self.client, client) && same(&self.server, server)
+    }
+}
+
 /// Every edge, capped; pairs of a new edge past the cap go to the overflow edge.
 #[derive(Debug, Default)]
 pub(super) struct EdgeTable {
@@ -42,7 +50,8 @@ fn edge_hash(client: &str, server: &str) -> u64 {
 }
 
 impl EdgeTable {
-    /// Records one paired call.
+    /// Records one paired call. Services are usually the same `Arc`s call after call, so
+    /// labels compare by pointer first and by text only when the pointers differ.
     pub(super) fn record(
         &mut self,
         client: &Arc<str>,
@@ -51,35 +60,39 @@ impl EdgeTable {
         max_edges: usize,
         history: u64,
     ) {
-        let (mut client, mut server) = (client, server);
-        let overflow: Arc<str>;
-        let mut hash = edge_hash(client, server);
-        let known = self
-            .edges
-            .get(&hash)
-            .is_some_and(|v| v.iter().any(|e| e.client == *client && e.server == *server));
-        if !known && self.len >= max_edges {
-            self.overflowed += 1;
-            overflow = Arc::from(OVERFLOW);
-            (client, server) = (&overflow, &overflow);
-            hash = edge_hash(client, server);
-        }
-        let entries = self.edges.entry(hash).or_default();
-        if let Some(edge) = entries
-            .iter_mut()
-            .find(|e| e.client == *client && e.server == *server)
-        {
+        let hash = edge_hash(client, server);
+        if let Some(edge) = self.find(hash, client, server) {
             edge.series.record(obs, history);
             return;
         }
+        let (hash, client, server) = if self.len < max_edges {
+            (hash, Arc::clone(client), Arc::clone(server))
+        } else {
+            self.overflowed += 1;
+            let overflow = Arc::<str>::from(OVERFLOW);
+            let hash = edge_hash(OVERFLOW, OVERFLOW);
+            if let Some(edge) = self.find(hash, &overflow, &overflow) {
+                edge.series.record(obs, history);
+                return;
+            }
+            (hash, Arc::clone(&overflow), overflow)
+        };
         let mut series = Series::default();
         series.record(obs, history);
-        entries.push(Edge {
-            client: Arc::clone(client),
-            server: Arc::clone(server),
+        self.edges.entry(hash).or_default().push(Edge {
+            client,
+            server,
             series,
         });
         self.len += 1;
+    }
+
+    /// The edge `client -> server`, whose labels hash to `hash`.
+    fn find(&mut self, hash: u64, client: &Arc<str>, server: &Arc<str>) -> Option<&mut Edge> {
+        self.edges
+            .get_mut(&hash)?
+            .iter_mut()
+            .find(|e| e.is(client, server))
     }
 
     /// Every edge in slots `first..` (`None`: since start).

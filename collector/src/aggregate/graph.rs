@@ -4,7 +4,7 @@
 //! parent is that client span (OpenTelemetry, B3 multi), or, for Zipkin's shared spans, a
 //! server span with the client span's own id. Either half may arrive first, from different
 //! batches and receivers, so each waits in a pairing table keyed by (trace id, span id) for
-//! at most the pairing window. The table is sharded by trace id (both halves of a call share
+//! the pairing window (expired in sweeps, up to an eighth of it late: see `pairing`). The table is sharded by trace id (both halves of a call share
 //! it; each shard also holds its own edge table, merged on read, so pairing takes one lock)
 //! and bounded: past `max_pending_spans` the oldest waiting half is dropped. Halves that
 //! never pair (calls to uninstrumented services, sampled on one side only) expire and are
@@ -23,6 +23,7 @@ use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use tokio::time::Instant;
 
 use super::AggregateError;
+use super::batch::ByShard;
 use super::config::AggregateConfig;
 use super::distribution::{Distribution, Layout};
 use super::edges::EdgeSnapshot;
@@ -94,24 +95,25 @@ impl ServiceGraph {
         if pairable(span)
             && let Some(shard) = self.shard(span)
         {
-            self.observe_locked(&mut lock(shard), span, weight, now);
+            let slot = self.clock.slot_of(now);
+            self.observe_locked(&mut lock(shard), span, weight, now, slot);
         }
     }
 
     /// Offers spans received together at `now`, taking each shard's lock once.
     pub fn observe_batch(&self, spans: &[(&StoredSpan, AdjustedCount)], now: Instant) {
         let mask = self.shards.len() - 1;
-        let index = |span: &StoredSpan| usize::from(span.trace_id[15]) & mask;
-        let mut pairable: Vec<(&StoredSpan, AdjustedCount)> =
-            spans.iter().copied().filter(|(s, _)| pairable(s)).collect();
-        pairable.sort_unstable_by_key(|(s, _)| index(s));
-        for group in pairable.chunk_by(|a, b| index(a.0) == index(b.0)) {
-            let Some(shard) = group.first().and_then(|(s, _)| self.shard(s)) else {
+        let slot = self.clock.slot_of(now);
+        let by_shard = ByShard::new(spans, self.shards.len(), |(span, _)| {
+            pairable(span).then_some(usize::from(span.trace_id[15]) & mask)
+        });
+        for (shard, positions) in by_shard.groups() {
+            let Some(shard) = self.shards.get(shard) else {
                 continue;
             };
             let mut shard = lock(shard);
-            for &(span, weight) in group {
-                self.observe_locked(&mut shard, span, weight, now);
+            for &(span, weight) in positions.iter().filter_map(|&p| spans.get(p as usize)) {
+                self.observe_locked(&mut shard, span, weight, now, slot);
             }
         }
     }
@@ -128,6 +130,7 @@ impl ServiceGraph {
         span: &StoredSpan,
         weight: AdjustedCount,
         now: Instant,
+        slot: u64,
     ) {
         let side = if span.kind == SpanKind::Client {
             Side::Client
@@ -141,11 +144,10 @@ impl ServiceGraph {
             nanos: span.duration_nanos(),
             error: is_error(span),
             weight,
-            seq: 0,
         };
         let own = PairKey(span.trace_id, span.span_id);
         let parent = span.parent_span_id.map(|p| PairKey(span.trace_id, p));
-        shard.expire(now);
+        shard.expire(now, self.window);
         let partner = match side {
             // Its server waits under this client's id (or, shared, under its parent's id).
             Side::Client => shard
@@ -172,7 +174,7 @@ impl ServiceGraph {
             Side::Server => (partner, half),
         };
         let obs = Observation {
-            slot: self.clock.slot_of(now),
+            slot,
             bucket: self.layout.bucket(client.nanos),
             seconds: client.nanos as f64 / 1e9,
             weight: client.weight,
@@ -216,8 +218,8 @@ impl ServiceGraph {
         let mut edges = BTreeSet::new();
         for shard in self.shards.iter() {
             let mut shard = lock(shard);
-            shard.expire(now);
-            stats.pending_spans += shard.pending.len();
+            shard.expire(now, self.window);
+            stats.pending_spans += shard.pending();
             stats.paired_calls += shard.paired;
             stats.expired_spans += shard.expired;
             stats.evicted_spans += shard.evicted;

@@ -56,18 +56,17 @@ pub(crate) fn series_hash(
     for part in [service.as_bytes(), operation.as_bytes()] {
         let mut chunks = part.chunks_exact(8);
         for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+            let word = chunk.try_into().map_or(0, u64::from_le_bytes);
+            h = (h.rotate_left(5) ^ word).wrapping_mul(K);
         }
-        let mut tail = [0u8; 8];
-        let rest = chunks.remainder();
-        if let Some(dst) = tail.get_mut(..rest.len()) {
-            dst.copy_from_slice(rest);
-        }
+        // The last 0..=7 bytes, little-endian, without a copy through memory.
+        let tail = chunks
+            .remainder()
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
         // The length separates ("ab", "c") from ("a", "bc").
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(tail) ^ ((part.len() as u64) << 56))
-            .wrapping_mul(K);
+        h = (h.rotate_left(5) ^ tail ^ ((part.len() as u64) << 56)).wrapping_mul(K);
     }
     // murmur3's finalizer: every input bit reaches the high and the low bits.
     h ^= h >> 33;

@@ -6,6 +6,7 @@
 //! `crate::metrics` exposes it.
 
 mod aggregator;
+mod batch;
 mod config;
 mod distribution;
 mod edges;

@@ -1,8 +1,15 @@
 //! The pairing table of the service graph: halves of calls (client or server spans) waiting
-//! for their partner, keyed by (trace id, span id), with their arrival order for expiry and
-//! eviction, and the edges the shard's pairs were counted on.
+//! for their partner, keyed by (trace id, span id), and the edges the shard's pairs were
+//! counted on.
+//!
+//! Waiting halves carry their arrival number and deadline; there is no per-half queue. Expiry
+//! is a sweep of the table, run when the earliest deadline has passed but at most once per
+//! eighth of the pairing window, so a half that never pairs is dropped between one window and
+//! 1.125 windows after it arrived. Eviction when the table is full drops the oldest eighth
+//! (at least one half) by arrival number. Both are amortised over many spans, so a span costs
+//! one hash lookup and, when it waits, one insert.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,22 +50,21 @@ pub(super) struct Half {
     pub(super) nanos: u64,
     pub(super) error: bool,
     pub(super) weight: AdjustedCount,
-    pub(super) seq: u64,
 }
 
-/// Arrival order of waiting halves, for expiry and eviction.
-#[derive(Debug, Clone, Copy)]
-struct Arrival {
-    /// When the half stops waiting (arrival plus the pairing window).
-    deadline: Instant,
+/// A half in the table, with when it arrived (a per-shard sequence) and stops waiting.
+#[derive(Debug)]
+struct Waiting {
+    half: Half,
     seq: u64,
-    key: PairKey,
+    deadline: Instant,
 }
 
 #[derive(Debug, Default)]
 pub(super) struct PairShard {
-    pub(super) pending: HashMap<PairKey, Half, PassThroughBuild>,
-    order: VecDeque<Arrival>,
+    pending: HashMap<PairKey, Waiting, PassThroughBuild>,
+    /// When the next expiry sweep is due; `None` while nothing waits.
+    sweep_at: Option<Instant>,
     pub(super) edges: EdgeTable,
     next_seq: u64,
     pub(super) paired: u64,
@@ -67,6 +73,11 @@ pub(super) struct PairShard {
 }
 
 impl PairShard {
+    /// Halves waiting now.
+    pub(super) fn pending(&self) -> usize {
+        self.pending.len()
+    }
+
     /// Removes and returns the half of `side` waiting under `key` (with span id `span_id`,
     /// when given).
     pub(super) fn take(
@@ -75,18 +86,18 @@ impl PairShard {
         side: Side,
         span_id: Option<[u8; 8]>,
     ) -> Option<Half> {
-        let waiting = self.pending.get(&key)?;
+        let waiting = &self.pending.get(&key)?.half;
         if waiting.side != side || span_id.is_some_and(|id| id != waiting.span_id) {
             return None;
         }
-        self.pending.remove(&key)
+        self.pending.remove(&key).map(|w| w.half)
     }
 
-    /// Makes `half` wait under `key`, dropping the oldest waiting half when full. A key
-    /// already taken (a duplicate span) keeps the first.
+    /// Makes `half` wait under `key` until `now + window`, dropping the oldest waiting halves
+    /// when full. A key already taken (a duplicate span) keeps the first.
     pub(super) fn wait(
         &mut self,
-        mut half: Half,
+        half: Half,
         key: PairKey,
         now: Instant,
         window: Duration,
@@ -95,57 +106,59 @@ impl PairShard {
         if self.pending.contains_key(&key) {
             return;
         }
-        while self.pending.len() >= max_pending {
-            let Some(oldest) = self.order.pop_front() else {
-                break;
-            };
-            if self.forget(oldest) {
-                self.evicted += 1;
+        if self.pending.len() >= max_pending {
+            self.sweep(now, window);
+            if self.pending.len() >= max_pending {
+                self.evict_oldest(self.pending.len() + 1 - max_pending);
             }
         }
-        half.seq = self.next_seq;
+        let deadline = now + window;
+        self.sweep_at.get_or_insert(deadline);
+        let seq = self.next_seq;
         self.next_seq += 1;
-        self.order.push_back(Arrival {
-            deadline: now + window,
-            seq: half.seq,
+        self.pending.insert(
             key,
+            Waiting {
+                half,
+                seq,
+                deadline,
+            },
+        );
+    }
+
+    /// Drops halves whose deadline passed, when a sweep is due at `now`.
+    pub(super) fn expire(&mut self, now: Instant, window: Duration) {
+        if self.sweep_at.is_some_and(|at| now >= at) {
+            self.sweep(now, window);
+        }
+    }
+
+    /// Drops every half whose deadline passed and schedules the next sweep: at the earliest
+    /// deadline left, but not before an eighth of the window from now.
+    fn sweep(&mut self, now: Instant, window: Duration) {
+        let before = self.pending.len();
+        let mut earliest: Option<Instant> = None;
+        self.pending.retain(|_, w| {
+            let keep = w.deadline > now;
+            if keep {
+                earliest = Some(earliest.map_or(w.deadline, |e| e.min(w.deadline)));
+            }
+            keep
         });
-        self.pending.insert(key, half);
-        self.compact(max_pending);
+        self.expired += (before - self.pending.len()) as u64;
+        self.sweep_at = earliest.map(|e| e.max(now + window / 8));
     }
 
-    /// Drops the half that arrived as `arrival`, if it is still waiting.
-    fn forget(&mut self, arrival: Arrival) -> bool {
-        if self
-            .pending
-            .get(&arrival.key)
-            .is_some_and(|h| h.seq == arrival.seq)
-        {
-            self.pending.remove(&arrival.key);
-            return true;
-        }
-        false
-    }
-
-    /// Drops halves that waited longer than `window`.
-    pub(super) fn expire(&mut self, now: Instant) {
-        while let Some(&oldest) = self.order.front() {
-            if now < oldest.deadline {
-                break;
-            }
-            self.order.pop_front();
-            if self.forget(oldest) {
-                self.expired += 1;
-            }
-        }
-    }
-
-    /// Keeps the arrival queue from filling with entries of halves already paired.
-    fn compact(&mut self, max_pending: usize) {
-        if self.order.len() > 2 * max_pending + 16 {
-            let pending = &self.pending;
-            self.order
-                .retain(|a| pending.get(&a.key).is_some_and(|h| h.seq == a.seq));
-        }
+    /// Drops the oldest halves: at least `needed`, and an eighth of the table, so a full
+    /// table is not searched for every new half.
+    fn evict_oldest(&mut self, needed: usize) {
+        let count = needed.max(self.pending.len() / 8).min(self.pending.len());
+        let Some(nth) = count.checked_sub(1) else {
+            return;
+        };
+        let mut seqs: Vec<u64> = self.pending.values().map(|w| w.seq).collect();
+        let (_, &mut newest_dropped, _) = seqs.select_nth_unstable(nth);
+        self.pending.retain(|_, w| w.seq > newest_dropped);
+        self.evicted += count as u64;
     }
 }

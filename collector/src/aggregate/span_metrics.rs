@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::time::Instant;
 
 use super::AggregateError;
+use super::batch::ByShard;
 use super::config::AggregateConfig;
 use super::distribution::{Distribution, Layout};
 use super::key::{OVERFLOW, PassThroughBuild, SeriesKey, series_hash};
@@ -120,19 +121,20 @@ impl SpanMetrics {
     /// once per batch rather than once per span.
     pub fn observe_batch(&self, spans: &[(&StoredSpan, AdjustedCount)], now: Instant) {
         let slot = self.clock.slot_of(now);
-        let mask = self.mask();
-        let mut ready: Vec<Ready<'_>> = spans
+        let ready: Vec<Ready<'_>> = spans
             .iter()
             .map(|&(span, weight)| self.prepare(span, weight, slot))
             .collect();
-        ready.sort_unstable_by_key(|r| r.hash & mask);
+        let by_shard = ByShard::new(&ready, self.shards.len(), |r| {
+            usize::try_from(r.hash & self.mask()).ok()
+        });
         let mut overflow = Vec::new();
-        for group in ready.chunk_by(|a, b| a.hash & mask == b.hash & mask) {
-            let Some(shard) = group.first().and_then(|r| self.shard(r.hash)) else {
+        for (shard, positions) in by_shard.groups() {
+            let Some(shard) = self.shards.get(shard) else {
                 continue;
             };
             let mut shard = lock(shard);
-            for r in group {
+            for r in positions.iter().filter_map(|&p| ready.get(p as usize)) {
                 if !self.record_locked(&mut shard, r, true) {
                     overflow.push(r);
                 }

@@ -88,6 +88,71 @@ fn unpaired_spans_expire_after_the_window_and_the_table_is_bounded() {
 }
 
 #[test]
+fn a_full_table_drops_its_oldest_halves_first() {
+    let config = AggregateConfig {
+        max_pending_spans: 16,
+        shards: 1,
+        ..AggregateConfig::default()
+    };
+    let (a, start) = aggregator(config);
+    let calls: Vec<(StoredSpan, StoredSpan)> = (0..25u8)
+        .map(|t| {
+            let (mut client, server) = call(t, 1, 2);
+            if t < 10 {
+                client.service = "old".into();
+            }
+            (client, server)
+        })
+        .collect();
+    for (i, (client, _)) in calls.iter().enumerate() {
+        let at = start + Duration::from_millis(i as u64);
+        a.observe_weighted(client, AdjustedCount::ONE, at);
+    }
+    // Full at 16: each later client drops the oldest eighth (two) first.
+    let now = start + Duration::from_secs(1);
+    let stats = a.graph().stats(now);
+    assert_eq!((stats.pending_spans, stats.evicted_spans), (15, 10));
+    // Newest first, so servers that wait in vain do not push clients out.
+    for (_, server) in calls.iter().rev() {
+        a.observe_weighted(server, AdjustedCount::ONE, now);
+    }
+    // Only the newest fifteen clients were still waiting: no call from "old" paired.
+    assert_eq!(
+        edges(&a, now),
+        vec![("frontend".into(), "cart".into(), 15.0, 0.0, 15)]
+    );
+}
+
+#[test]
+fn unpaired_halves_expire_within_an_eighth_of_the_window_late() {
+    let (a, start) = aggregator(AggregateConfig {
+        shards: 1,
+        ..AggregateConfig::default()
+    });
+    let window = Duration::from_secs(10);
+    for t in 0..8u8 {
+        let (client, _) = call(t, 1, 2);
+        // Arrivals 100 ms apart.
+        a.observe_weighted(
+            &client,
+            AdjustedCount::ONE,
+            start + Duration::from_millis(100 * u64::from(t)),
+        );
+    }
+    assert_eq!(a.graph().stats(start + window).expired_spans, 1);
+    // The next sweep is an eighth of the window later: the rest expire then, not before.
+    let next = start + window + window / 8;
+    assert_eq!(
+        a.graph()
+            .stats(next - Duration::from_millis(1))
+            .expired_spans,
+        1
+    );
+    let stats = a.graph().stats(next);
+    assert_eq!((stats.expired_spans, stats.pending_spans), (8, 0));
+}
+
+#[test]
 fn batches_aggregate_like_single_spans() {
     let spans: Vec<(StoredSpan, AdjustedCount)> = (0..40u8)
         .flat_map(|t| {
