@@ -1,5 +1,5 @@
 //! The W3C `tracestate` list grammar: member keys and values, and the rules a whole list must
-//! keep (no repeated key, at most 32 members).
+//! keep (at most 32 members; a repeated key keeps its first member).
 
 use crate::text;
 
@@ -39,6 +39,19 @@ fn valid_value(value: &str) -> bool {
             .all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
 }
 
+/// What to do with one member of a list being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Verdict {
+    /// A valid member with a new key: kept.
+    Keep,
+    /// A valid member whose key an earlier member already has: dropped, the list stays. The
+    /// W3C spec lets a receiver drop such repeats or pass them on; only a sender must not
+    /// create them, and the first member is the one every lookup here reads.
+    Repeat,
+    /// A member that breaks the list: the whole list is discarded.
+    Invalid,
+}
+
 /// The members of a list being read, checked one by one; keys are kept on the stack to
 /// catch repeats.
 pub(super) struct Checked<'a> {
@@ -55,23 +68,26 @@ impl<'a> Checked<'a> {
         }
     }
 
-    /// Accepts one member (white space already trimmed, not empty); `false` when it breaks
-    /// the list: no `=`, a bad key or value, a repeated key, or a 33rd member.
-    pub(super) fn accept(&mut self, member: &'a str) -> bool {
+    /// Checks one member (white space already trimmed, not empty): [`Verdict::Invalid`] for
+    /// no `=`, a bad key or value, or a 33rd distinct key; [`Verdict::Repeat`] for a valid
+    /// member whose key was seen before.
+    pub(super) fn accept(&mut self, member: &'a str) -> Verdict {
         let Some((key, value)) = text::split_once(member, b'=') else {
-            return false;
+            return Verdict::Invalid;
         };
-        let seen = self.keys.iter().take(self.len).any(|k| *k == key);
-        if seen || !valid_key(key) || !valid_value(value) {
-            return false;
+        if !valid_key(key) || !valid_value(value) {
+            return Verdict::Invalid;
+        }
+        if self.keys.iter().take(self.len).any(|k| *k == key) {
+            return Verdict::Repeat;
         }
         match self.keys.get_mut(self.len) {
             Some(slot) => {
                 *slot = key;
                 self.len += 1;
-                true
+                Verdict::Keep
             }
-            None => false,
+            None => Verdict::Invalid,
         }
     }
 }

@@ -16,7 +16,7 @@ use http::HeaderValue;
 
 use crate::{Randomness, Threshold};
 use crate::{hex, text};
-use grammar::{Checked, MAX_MEMBERS, trim};
+use grammar::{Checked, MAX_MEMBERS, Verdict, trim};
 
 /// The W3C propagation limit on the header value, commas included.
 pub const PROPAGATION_LIMIT: usize = 512;
@@ -35,9 +35,9 @@ pub struct TraceState {
 impl TraceState {
     /// Parses every `tracestate` header line as one list (several lines are concatenated with
     /// `,`, as the spec requires). Empty list members and optional white space around members
-    /// are tolerated. A list that breaks the grammar anywhere (a bad key or value, a repeated
-    /// key, more than 32 members) is discarded whole, as the W3C test suite's strict level
-    /// requires.
+    /// are tolerated, and a repeated key keeps its first member (later ones are dropped). A
+    /// list that breaks the grammar anywhere (a bad key or value, more than 32 members) is
+    /// discarded whole, as the W3C test suite's strict level requires.
     pub fn parse<'a>(lines: impl IntoIterator<Item = &'a str>) -> Self {
         let mut checked = Checked::new();
         let mut text = String::new();
@@ -49,8 +49,10 @@ impl TraceState {
             if member.is_empty() {
                 continue;
             }
-            if !checked.accept(member) {
-                return Self::default();
+            match checked.accept(member) {
+                Verdict::Keep => {}
+                Verdict::Repeat => continue,
+                Verdict::Invalid => return Self::default(),
             }
             if !text.is_empty() {
                 text.push(',');
@@ -79,8 +81,14 @@ impl TraceState {
         for raw in text::split(first, b',') {
             let member = trim(raw);
             canonical &= !member.is_empty() && member.len() == raw.len();
-            if !member.is_empty() && !checked.accept(member) {
-                return Self::default();
+            if member.is_empty() {
+                continue;
+            }
+            match checked.accept(member) {
+                Verdict::Keep => {}
+                // The repeat must leave the value: not the received line as it is.
+                Verdict::Repeat => canonical = false,
+                Verdict::Invalid => return Self::default(),
             }
         }
         if canonical {

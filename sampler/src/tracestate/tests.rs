@@ -19,11 +19,13 @@ const PARSE: &[(&[&str], &str)] = &[
     (&["foo=1", ""], "foo=1"),
     (&[""], ""),
     (&["t@sys=1,1t@s=2"], "t@sys=1,1t@s=2"),
-    // duplicated keys, in one line or across lines
-    (&["foo=1,foo=1"], ""),
-    (&["foo=1,foo=2"], ""),
-    (&["foo=1", "foo=1"], ""),
-    (&["foo=1", "foo=2"], ""),
+    // a repeated key keeps its first member, in one line or across lines; the list stays
+    (&["rojo=a,congo=b,rojo=a"], "rojo=a,congo=b"),
+    (&["rojo=a,congo=b,rojo=c"], "rojo=a,congo=b"),
+    (&["acme@vendor=x", "congo=y,acme@vendor=z"], "acme@vendor=x,congo=y"),
+    (&["ot=th:8", "ot=th:c;rv:01", "ot=th:8"], "ot=th:8"),
+    // ...but a repeat never excuses a bad member elsewhere
+    (&["rojo=a,rojo=b,Congo=c"], ""),
     // illegal keys
     (&["foo =1"], ""),
     (&["FOO=1"], ""),
@@ -48,6 +50,15 @@ fn parse_vectors() {
             "{lines:?}"
         );
     }
+}
+
+#[test]
+fn one_line_with_a_repeated_key_is_rewritten_not_forwarded_as_received() {
+    let line = HeaderValue::from_static("congo=1,rojo=2,congo=3");
+    let ts = TraceState::from_header_values([&line]);
+    assert_eq!(ts.to_string(), "congo=1,rojo=2");
+    assert_eq!(ts.get("congo"), Some("1"));
+    assert_eq!(ts.len(), 2);
 }
 
 #[test]
@@ -92,6 +103,9 @@ fn thirty_two_members_kept_thirty_three_discarded() {
     };
     assert_eq!(TraceState::parse([members(32).as_str()]).len(), 32);
     assert!(TraceState::parse([members(33).as_str()]).is_empty());
+    // A repeat is not a 33rd member: it is dropped, not counted.
+    let with_repeat = format!("{},bar07=again", members(32));
+    assert_eq!(TraceState::parse([with_repeat.as_str()]).len(), 32);
 }
 
 #[test]
