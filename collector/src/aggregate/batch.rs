@@ -18,14 +18,19 @@ impl ByShard {
         shards: usize,
         shard_of: impl Fn(&T) -> Option<usize>,
     ) -> Self {
+        const NONE: u32 = u32::MAX;
         let mut ends = vec![0u32; shards];
-        let index: Vec<Option<usize>> = items
+        let index: Vec<u32> = items
             .iter()
-            .map(|item| {
-                let shard = shard_of(item).filter(|&s| s < shards)?;
-                ends[shard] += 1;
-                Some(shard)
-            })
+            .map(
+                |item| match shard_of(item).and_then(|s| Some((s, ends.get_mut(s)?))) {
+                    Some((shard, end)) => {
+                        *end += 1;
+                        u32::try_from(shard).unwrap_or(NONE)
+                    }
+                    None => NONE,
+                },
+            )
             .collect();
         let mut running = 0;
         let mut next: Vec<u32> = ends
@@ -38,9 +43,8 @@ impl ByShard {
             })
             .collect();
         let mut order = vec![0u32; running as usize];
-        for (position, shard) in index.into_iter().enumerate() {
-            let Some(shard) = shard else { continue };
-            let (Some(at), Ok(position)) = (next.get_mut(shard), u32::try_from(position)) else {
+        for (position, shard) in (0u32..).zip(index) {
+            let Some(at) = next.get_mut(shard as usize) else {
                 continue;
             };
             if let Some(slot) = order.get_mut(*at as usize) {
