@@ -172,4 +172,14 @@ pub struct SidecarArgs {
     /// `jaeger`).
     #[arg(long, value_delimiter = ',', default_value = "w3c,b3multi")]
     pub propagation: Vec<sampler::Format>,
+    /// Route templates of the workload, first match wins (`/reviews/{id}`, `/static/{path*}`;
+    /// repeatable or comma-separated): requests on one carry `http.route` and their spans are
+    /// named `"{METHOD} {template}"`, so latency series stay few.
+    #[arg(
+        long = "route",
+        value_name = "TEMPLATE",
+        value_delimiter = ',',
+        env = "MESHTRACE_ROUTES"
+    )]
+    pub routes: Vec<proxy_integration::trace::RouteTemplate>,
 }

@@ -76,6 +76,34 @@ async fn admin_put_sampling_takes_effect_on_the_next_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_get_config_shows_the_configuration_in_force() {
+    let app = support::apps::traceparent_echo().await.to_string();
+    let mut args = support::sidecar_args("svc-config", &app, "grpc://127.0.0.1:9");
+    args.extend([
+        "--sampling-probability",
+        "0.25",
+        "--propagation",
+        "w3c,jaeger",
+        "--route",
+        "/reviews/{id}",
+        "--upstream-timeout",
+        "3s",
+    ]);
+    let sidecar = support::start(&args, support::SIDECAR_LISTENERS);
+    let (status, _, body) =
+        support::get(&format!("http://{}/config", sidecar.addrs["admin"]), &[]).await;
+    assert_eq!(status, 200);
+    let config: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(config["service"], "svc-config");
+    assert_eq!(config["app"], Value::from(app));
+    assert_eq!(config["sampling_probability"], 0.25);
+    assert_eq!(config["propagation"], serde_json::json!(["w3c", "jaeger"]));
+    assert_eq!(config["routes"], serde_json::json!(["/reviews/{id}"]));
+    assert_eq!(config["upstream_timeout_ms"], 3000);
+    assert_eq!(config["collector"], "grpc://127.0.0.1:9");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn force_trace_from_the_pod_itself_is_honoured() {
     let app = support::apps::traceparent_echo().await.to_string();
     let mut args = support::sidecar_args("svc", &app, "grpc://127.0.0.1:9");

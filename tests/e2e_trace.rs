@@ -196,3 +196,49 @@ async fn a_new_trace_is_sampled_by_the_consistent_rule_and_records_its_sampler()
     let (status, _, _) = support::get(&format!("{query}/api/traces/{dropped}"), &[]).await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_on_a_known_route_carries_http_route_and_is_named_after_it() {
+    let collector = support::collector(&[]);
+    let otlp = format!("grpc://{}", collector.addrs["otlp-grpc"]);
+    let query = format!("http://{}", collector.addrs["http"]);
+    let b = support::apps::traceparent_echo().await.to_string();
+    let mut args = support::sidecar_args("svc-b", &b, &otlp);
+    args.extend(["--route", "/reviews/{id}", "--route", "/static/{path*}"]);
+    let sidecar = support::start(&args, support::SIDECAR_LISTENERS);
+    let inbound = sidecar.addrs["inbound"];
+
+    let cases = [
+        (
+            "/reviews/7",
+            "00000000000000000000000000000a01",
+            Some("/reviews/{id}"),
+        ),
+        (
+            "/static/css/a.css",
+            "00000000000000000000000000000a02",
+            Some("/static/{path*}"),
+        ),
+        ("/ratings/7", "00000000000000000000000000000a03", None),
+    ];
+    for (path, trace, _) in cases {
+        let parent = format!("00-{trace}-00f067aa0ba902b7-01");
+        support::get(
+            &format!("http://{inbound}{path}"),
+            &[("traceparent", &parent)],
+        )
+        .await;
+    }
+    for (path, trace, route) in cases {
+        let answer = support::wait_for_trace(&query, trace).await;
+        let span = &answer["data"][0]["spans"][0];
+        let name = format!("GET {}", route.unwrap_or(path));
+        assert_eq!(span["operationName"], Value::from(name), "{path}");
+        assert_eq!(
+            tag(span, "http.route"),
+            route.map(Value::from).as_ref(),
+            "{path}"
+        );
+        assert_eq!(tag(span, "url.path"), Some(&Value::from(path)), "{path}");
+    }
+}

@@ -10,6 +10,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use sampler::strategy::SamplingStrategyResponse;
 
+use crate::config::ConfigView;
 use crate::listener::{ProxyBody, full_body};
 use crate::metrics::{self, RedMetrics};
 use crate::sampling::{SamplingControl, SamplingView};
@@ -61,6 +62,8 @@ pub struct AdminState {
     pub stats: Arc<Stats>,
     /// The head-sampling strategy in force.
     pub sampling: Arc<SamplingControl>,
+    /// The configuration the sidecar started with.
+    pub config: ConfigView,
 }
 
 /// Largest `PUT /sampling` body: a strategy with many operations is a few KiB.
@@ -75,12 +78,16 @@ fn json(status: StatusCode, body: String) -> Response<ProxyBody> {
     response
 }
 
-/// Admin (loopback only): `GET /stats` lists every counter as `meshtrace.<name>: value` lines,
+/// Admin (loopback only): `GET /config` shows the configuration in force as JSON; `GET /stats` lists every counter as `meshtrace.<name>: value` lines,
 /// like Envoy; `GET /sampling` shows the head-sampling strategy in force (Jaeger's format, with
 /// its source and version); `PUT /sampling` sets a local override (a Jaeger strategy,
 /// validated whole first) that beats the collector's; `DELETE /sampling` removes it.
 pub async fn admin(request: Request<Incoming>, state: &AdminState) -> Response<ProxyBody> {
     match (request.method(), request.uri().path()) {
+        (&Method::GET, "/config") => match serde_json::to_string_pretty(&state.config) {
+            Ok(body) => json(StatusCode::OK, body + "\n"),
+            Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+        },
         (&Method::GET, "/stats") => {
             let mut body = String::new();
             for (name, _, value) in state.stats.snapshot() {

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use sampler::Format;
 
+use crate::trace::RouteTemplate;
+
 /// Everything a sidecar needs to start.
 #[derive(Debug, Clone)]
 pub struct SidecarConfig {
@@ -42,6 +44,9 @@ pub struct SidecarConfig {
     /// Behind iptables `REDIRECT` (`meshtrace iptables`): outbound requests go to their original
     /// destination, and connections that are not HTTP pass through as plain TCP.
     pub transparent: bool,
+    /// Route templates (`/reviews/{id}`), first match wins: a request on one carries
+    /// `http.route` and its span is named `"{METHOD} {template}"`.
+    pub routes: Vec<RouteTemplate>,
     /// Extra resource attributes on every span (e.g. `service.version`).
     pub resource: Vec<(String, String)>,
     /// Span export tuning.
@@ -91,6 +96,7 @@ impl SidecarConfig {
             upstream_timeout: Duration::from_secs(15),
             connect_timeout: Duration::from_secs(5),
             transparent: false,
+            routes: Vec::new(),
             resource: Vec::new(),
             export: ExportConfig::default(),
         }
@@ -111,6 +117,69 @@ impl SidecarConfig {
             return Err(ConfigError::AdminNotLoopback(self.admin));
         }
         collector_endpoint(&self.collector)
+    }
+}
+
+/// The configuration in force, as `GET /config` on the admin listener shows it (like Envoy's
+/// `/config_dump`): addresses and URLs as text, durations in milliseconds.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ConfigView {
+    service: String,
+    app: String,
+    inbound: String,
+    outbound: String,
+    admin: String,
+    health: String,
+    metrics: String,
+    collector: String,
+    control: Option<String>,
+    sampling_probability: f64,
+    propagation: Vec<&'static str>,
+    concurrency: usize,
+    upstream_timeout_ms: u128,
+    connect_timeout_ms: u128,
+    transparent: bool,
+    routes: Vec<String>,
+    resource: Vec<(String, String)>,
+    export: ExportView,
+}
+
+/// [`ExportConfig`] in [`ConfigView`].
+#[derive(Debug, Clone, serde::Serialize)]
+struct ExportView {
+    queue_capacity: usize,
+    max_batch: usize,
+    flush_interval_ms: u128,
+    timeout_ms: u128,
+}
+
+impl From<&SidecarConfig> for ConfigView {
+    fn from(c: &SidecarConfig) -> Self {
+        Self {
+            service: c.service.clone(),
+            app: c.app.to_string(),
+            inbound: c.inbound.to_string(),
+            outbound: c.outbound.to_string(),
+            admin: c.admin.to_string(),
+            health: c.health.to_string(),
+            metrics: c.metrics.to_string(),
+            collector: c.collector.clone(),
+            control: c.control.clone(),
+            sampling_probability: c.sampling_probability,
+            propagation: c.propagation.iter().map(|f| f.as_str()).collect(),
+            concurrency: c.concurrency,
+            upstream_timeout_ms: c.upstream_timeout.as_millis(),
+            connect_timeout_ms: c.connect_timeout.as_millis(),
+            transparent: c.transparent,
+            routes: c.routes.iter().map(|r| r.as_str().to_owned()).collect(),
+            resource: c.resource.clone(),
+            export: ExportView {
+                queue_capacity: c.export.queue_capacity,
+                max_batch: c.export.max_batch,
+                flush_interval_ms: c.export.flush_interval.as_millis(),
+                timeout_ms: c.export.timeout.as_millis(),
+            },
+        }
     }
 }
 

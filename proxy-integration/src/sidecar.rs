@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use tonic::transport::Endpoint;
 
 use crate::admin;
-use crate::config::{ConfigError, SidecarConfig};
+use crate::config::{ConfigError, ConfigView, SidecarConfig};
 use crate::export::{ExporterHandle, spawn_exporter};
 use crate::listener::{Capture, serve};
 use crate::metrics::RedMetrics;
@@ -22,7 +22,7 @@ use crate::proxy::{Destination, Forwarder, Shared, upstream_client};
 use crate::remote;
 use crate::sampling::SamplingControl;
 use crate::stats::Stats;
-use crate::trace::{Direction, Tracer, kv};
+use crate::trace::{Direction, Routes, Tracer, kv};
 use crate::workers::{WorkerListener, bind_group, spawn_worker};
 
 /// Environment variables (Kubernetes downward API) copied onto the span resource.
@@ -154,6 +154,7 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
         sampling.clone(),
         sink,
         stats.clone(),
+        Routes::new(config.routes.clone()),
     ));
     let outbound_destination = if config.transparent {
         Destination::Original
@@ -185,6 +186,7 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
     let admin_state = Arc::new(admin::AdminState {
         stats: stats.clone(),
         sampling,
+        config: ConfigView::from(&config),
     });
     let metrics_stats = stats.clone();
     let mut workers_joined = Vec::with_capacity(workers);

@@ -23,6 +23,7 @@ pub async fn run(args: SidecarArgs) -> Result<(), CommandError> {
         control: args.control,
         sampling_probability: args.sampling_probability,
         propagation: args.propagation,
+        routes: args.routes,
         ..defaults
     };
     let running = proxy_integration::start(config).await?;

@@ -2,6 +2,7 @@
 //! the next hop a child context, and record the span when the exchange ends.
 
 mod request_id;
+mod route;
 mod span;
 
 use std::net::{IpAddr, SocketAddr};
@@ -17,6 +18,7 @@ use sampler::{Propagation, SpanContext, SpanId, TraceId};
 use crate::export::SpanSink;
 use crate::sampling::SamplingControl;
 use crate::stats::Stats;
+pub use route::{RouteError, RouteTemplate, Routes};
 pub(crate) use span::kv;
 pub use span::{Outcome, SpanRecord};
 
@@ -81,23 +83,28 @@ pub struct Tracer {
     sampling: Arc<SamplingControl>,
     sink: SpanSink,
     stats: Arc<Stats>,
+    /// Route templates, for `http.route` and span names.
+    routes: Routes,
     /// The rate limiters' clock: monotonic time since the tracer started.
     epoch: Instant,
 }
 
 impl Tracer {
-    /// A tracer that samples with the strategy `sampling` holds and ships spans into `sink`.
+    /// A tracer that samples with the strategy `sampling` holds, names spans after `routes`
+    /// where one matches, and ships spans into `sink`.
     pub fn new(
         propagation: Propagation,
         sampling: Arc<SamplingControl>,
         sink: SpanSink,
         stats: Arc<Stats>,
+        routes: Routes,
     ) -> Self {
         Self {
             propagation,
             sampling,
             sink,
             stats,
+            routes,
             epoch: Instant::now(),
         }
     }
@@ -128,9 +135,11 @@ impl Tracer {
             Some(p) => (p.trace_id, p.random),
             None => (TraceId::random(&mut rng), true),
         };
+        let route = self.routes.find(request.path);
         let info = RequestInfo {
             method: request.method.as_str(),
             path: request.path,
+            route,
             request_id,
             force_trace: headers.contains_key(&FORCE_TRACE),
             trusted: peer.trusted(direction),
@@ -167,6 +176,7 @@ impl Tracer {
                 direction.span_kind(),
                 request.method,
                 request.path,
+                route,
                 SystemTime::now(),
             );
             let (host, port) = peer.host_and_port();

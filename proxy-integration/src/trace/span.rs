@@ -23,9 +23,9 @@ pub struct SpanRecord {
     span: Span,
 }
 
-/// Attributes a span can carry: method, path, peer host and port, request id, sampler type
-/// and parameter, status code (or error type). Reserved up front so the list grows once.
-const MAX_ATTRIBUTES: usize = 9;
+/// Attributes a span can carry: method, path, route, peer host and port, request id, sampler
+/// type and parameter, status code (or error type). Reserved up front so the list grows once.
+const MAX_ATTRIBUTES: usize = 10;
 
 /// One OTLP attribute.
 pub(crate) fn kv(key: &str, value: Value) -> KeyValue {
@@ -36,7 +36,7 @@ pub(crate) fn kv(key: &str, value: Value) -> KeyValue {
     }
 }
 
-/// `"{METHOD} {path}"`, the span name.
+/// `"{METHOD} {route}"`, the span name: the route template when known, else the path.
 fn span_name(method: &http::Method, path: &str) -> String {
     let method = method.as_str();
     let mut name = String::with_capacity(method.len() + 1 + path.len());
@@ -52,13 +52,15 @@ fn unix_nanos(t: SystemTime) -> u64 {
 }
 
 impl SpanRecord {
-    /// Starts a span for `context` (whose parent is `parent`) at `start`.
+    /// Starts a span for `context` (whose parent is `parent`) at `start`, for a request on
+    /// `path` whose route template is `route` when known.
     pub fn new(
         context: &SpanContext,
         parent: Option<SpanId>,
         kind: SpanKind,
         method: &http::Method,
         path: &str,
+        route: Option<&str>,
         start: SystemTime,
     ) -> Self {
         let mut attributes = Vec::with_capacity(MAX_ATTRIBUTES);
@@ -67,13 +69,16 @@ impl SpanRecord {
             Value::StringValue(method.as_str().to_owned()),
         ));
         attributes.push(kv("url.path", Value::StringValue(path.to_owned())));
+        if let Some(route) = route {
+            attributes.push(kv("http.route", Value::StringValue(route.to_owned())));
+        }
         let span = Span {
             trace_id: context.trace_id.to_bytes().to_vec(),
             span_id: context.span_id.to_bytes().to_vec(),
             trace_state: context.trace_state.as_str().to_owned(),
             parent_span_id: parent.map(|p| p.to_bytes().to_vec()).unwrap_or_default(),
             flags: u32::from(context.flags().to_byte()),
-            name: span_name(method, path),
+            name: span_name(method, route.unwrap_or(path)),
             kind: kind as i32,
             start_time_unix_nano: unix_nanos(start),
             attributes,

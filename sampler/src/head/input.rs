@@ -11,6 +11,9 @@ pub struct RequestInfo<'a> {
     pub method: &'a str,
     /// The request path without the query, e.g. `/productpage`.
     pub path: &'a str,
+    /// The route template the path matched, when the sidecar knows one (`/reviews/{id}`):
+    /// per-operation rules match it as well as the path.
+    pub route: Option<&'a str>,
     /// The `x-request-id` value, read by [`super::EnvoyRequestId`].
     pub request_id: Option<&'a str>,
     /// Whether `x-envoy-force-trace` was present.

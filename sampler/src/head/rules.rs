@@ -84,17 +84,26 @@ impl PerOperation {
         &self.default
     }
 
-    /// The sampler for one request.
-    pub fn select(&self, method: &str, path: &str) -> &RootSampler {
+    /// The sampler for one request on `path`, whose route template is `route` when known: a
+    /// rule applies when it matches either (an operation named after the template, as spans
+    /// are named when the route is known, or one named after the concrete path).
+    pub fn select(&self, method: &str, path: &str, route: Option<&str>) -> &RootSampler {
         self.rules
             .iter()
-            .find(|rule| rule.route.matches(method, path))
+            .find(|rule| {
+                rule.route.matches(method, path)
+                    || route.is_some_and(|r| rule.route.matches(method, r))
+            })
             .map_or(&*self.default, |rule| &rule.sampler)
     }
 
     /// Decides a root (or deferred) trace with the selected sampler.
     pub fn decide(&self, input: &SamplingInput<'_>) -> HeadDecision {
-        self.select(input.request.method, input.request.path)
-            .decide(input)
+        self.select(
+            input.request.method,
+            input.request.path,
+            input.request.route,
+        )
+        .decide(input)
     }
 }

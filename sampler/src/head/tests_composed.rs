@@ -141,6 +141,35 @@ fn operation_names_without_a_method_match_any_method() {
 }
 
 #[test]
+fn operations_named_after_a_route_template_match_requests_on_that_route() {
+    let rules = PerOperation::new(
+        vec![RouteRule {
+            route: RouteMatch::operation("GET /reviews/{id}"),
+            sampler: RootSampler::Const(false),
+        }],
+        RootSampler::Const(true),
+    );
+    let sampler = HeadSampler::new(RootSampler::PerOperation(rules));
+    #[rustfmt::skip]
+    let cases = [
+        ("GET", "/reviews/7", Some("/reviews/{id}"), false),
+        ("GET", "/reviews/7", None, true),
+        ("POST", "/reviews/7", Some("/reviews/{id}"), true),
+        ("GET", "/ratings/7", Some("/ratings/{id}"), true),
+    ];
+    for (method, path, route, kept) in cases {
+        let request = RequestInfo {
+            method,
+            path,
+            route,
+            ..RequestInfo::default()
+        };
+        let d = sampler.decide(&SamplingInput::new(trace(1), None).with_request(request));
+        assert_eq!(d.sampling.is_sampled(), kept, "{method} {path} {route:?}");
+    }
+}
+
+#[test]
 fn rate_limited_root_uses_now_from_the_input() {
     let sampler = HeadSampler::new(RootSampler::RateLimited(
         RateLimited::new(1.0, 1.0).unwrap(),
