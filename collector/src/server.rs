@@ -59,6 +59,9 @@ pub enum StartError {
     /// The strategies file or the persisted strategies cannot be loaded.
     #[error("sampling strategies: {0}")]
     Strategies(#[from] StoreError),
+    /// An exporter's persistent queue cannot be opened.
+    #[error("exporter queue: {0}")]
+    ExportQueue(#[from] export::persist::OpenError),
 }
 
 /// Longest [`RunningCollector::shutdown`] waits for exporters to send what they hold.
@@ -126,11 +129,17 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
     ));
     let (pipeline, drain) = Pipeline::bounded(config.pipeline_capacity);
     let memory = Arc::new(MemoryLimiter::default());
+    let persistent = exporter_configs.iter().any(|e| e.persist.is_some());
     let pipeline = pipeline
         .carrying_otlp(!exporter_configs.is_empty())
+        .persisting(persistent)
         .with_memory_limiter(Arc::clone(&memory));
-    let (queues, exporters): (Vec<_>, Vec<_>) =
-        exporter_configs.into_iter().map(export::spawn).unzip();
+    let (queues, exporters): (Vec<_>, Vec<_>) = exporter_configs
+        .into_iter()
+        .map(export::spawn)
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
     let tail = TailProcessor::new(
         Arc::clone(&tail_policies),
         TailLimits::default(),

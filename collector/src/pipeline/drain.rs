@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant, MissedTickBehavior};
 
-use super::channel::{Accepted, SpanBatch};
+use super::channel::{Accepted, NotPersisted, SpanBatch};
 use crate::adaptive::AdaptiveController;
 use crate::aggregate::Aggregator;
 use crate::export::{ExportItem, ExportQueue, to_resource_spans};
@@ -112,20 +112,28 @@ impl PipelineDrain {
         self.deliver_spans(store, kept);
     }
 
-    fn deliver(&mut self, store: &TraceStore, batch: Accepted) {
+    fn deliver(&mut self, store: &TraceStore, mut batch: Accepted) {
         if let Some(aggregator) = &self.aggregator {
             aggregator.observe_batch(&batch.spans, Instant::now());
         }
         if let Some(adaptive) = &self.adaptive {
             adaptive.observe(&batch.spans);
         }
-        match &mut self.tail {
+        let reply = batch.persisted.take();
+        let persisted = match &mut self.tail {
             Some(tail) if !tail.passes_through() => {
+                // The spans wait in memory for their trace's decision: the sender is answered
+                // now, so a crash before the decision loses them (docs/DECISIONS.md).
                 let mut kept = Vec::new();
                 tail.accept(batch.spans, Instant::now(), &mut kept);
                 self.deliver_spans(store, kept);
+                Ok(())
             }
             _ => self.deliver_batch(store, batch),
+        };
+        if let Some(reply) = reply {
+            // The receiver may have given up waiting; the batch is delivered either way.
+            let _ = reply.send(persisted);
         }
     }
 
@@ -134,10 +142,14 @@ impl PipelineDrain {
         if spans.is_empty() {
             return;
         }
-        self.deliver_batch(store, Accepted { spans, otlp: None });
+        // Nobody waits on a decided trace; a persistent queue that refuses it counts it.
+        let _ = self.deliver_batch(store, Accepted::new(spans, None));
     }
 
-    fn deliver_batch(&self, store: &TraceStore, batch: Accepted) {
+    /// Stores the batch and queues it for every exporter; `Err` when a persistent queue did
+    /// not take it.
+    fn deliver_batch(&self, store: &TraceStore, batch: Accepted) -> Result<(), NotPersisted> {
+        let mut persisted = Ok(());
         if !self.exporters.is_empty() && !batch.spans.is_empty() {
             let otlp = batch
                 .otlp
@@ -145,11 +157,15 @@ impl PipelineDrain {
             let item = ExportItem::new(Arc::new(otlp));
             for queue in &self.exporters {
                 // A full queue drops the batch for that exporter and counts it; the store
-                // and the other exporters still get it.
-                let _ = queue.try_enqueue(item.clone());
+                // and the other exporters still get it. A persistent one also tells the
+                // sender, who retries (the others may then get the batch twice).
+                if queue.try_enqueue(item.clone()).is_err() && queue.is_persistent() {
+                    persisted = Err(NotPersisted);
+                }
             }
         }
         store.insert(batch.spans);
+        persisted
     }
 }
 

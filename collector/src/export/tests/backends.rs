@@ -154,7 +154,7 @@ async fn grpc_backend(script: Vec<Answer>, log: Arc<Log>) -> SocketAddr {
 /// Starts an exporter to `url`, queues `spans` spans, and returns its counters once the
 /// queue is empty again.
 async fn export(url: String, spans: u64) -> Arc<ExportCounters> {
-    let (queue, handle) = spawn(ExporterConfig::parse(&url).unwrap());
+    let (queue, handle) = spawn(ExporterConfig::parse(&url).unwrap()).unwrap();
     let batch: Vec<_> = (1..=spans)
         .map(|s| stored(7, s, None, "svc", "op"))
         .collect();
@@ -235,7 +235,7 @@ async fn batches_are_merged_up_to_the_size_limit() {
     let mut config = ExporterConfig::parse(&format!("grpc://{addr}")).unwrap();
     config.batch_spans = 4;
     config.batch_timeout = Duration::from_secs(60);
-    let (queue, handle) = spawn(config);
+    let (queue, handle) = spawn(config).unwrap();
     for trace in 1..=5u128 {
         let spans = [
             stored(trace, 1, None, "a", "x"),
@@ -266,7 +266,7 @@ async fn flush_deadline_bounds_shutdown_and_counts_the_loss() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap()
     };
-    let (queue, handle) = spawn(ExporterConfig::parse(&format!("grpc://{addr}")).unwrap());
+    let (queue, handle) = spawn(ExporterConfig::parse(&format!("grpc://{addr}")).unwrap()).unwrap();
     let spans = [stored(1, 1, None, "a", "x")];
     queue
         .try_enqueue(ExportItem::new(Arc::new(to_resource_spans(&spans))))
