@@ -66,9 +66,11 @@ impl ExporterEntry {
     /// The exporter ready to start; `data_dir` gives a queue directory when none is set.
     pub fn resolve(&self, data_dir: Option<&Path>) -> Result<ExporterConfig, ExporterUrlError> {
         let mut config = ExporterConfig::parse(&self.url)?;
-        let dir = self.queue.dir.clone().or_else(|| {
-            data_dir.map(|data| data.join(QUEUE_SUBDIR).join(dir_name(&self.url)))
-        });
+        let dir = self
+            .queue
+            .dir
+            .clone()
+            .or_else(|| data_dir.map(|data| data.join(QUEUE_SUBDIR).join(dir_name(&self.url))));
         config.persist = dir.map(|dir| PersistConfig {
             dir,
             max_bytes: self.queue.max_bytes,
@@ -167,7 +169,11 @@ mod tests {
     fn data_dir_gives_each_exporter_a_queue_directory() {
         let entry = ExporterEntry::from("grpc://127.0.0.1:4317".to_owned());
         assert_eq!(entry.resolve(None).unwrap().persist, None);
-        let persist = entry.resolve(Some(Path::new("/data"))).unwrap().persist.unwrap();
+        let persist = entry
+            .resolve(Some(Path::new("/data")))
+            .unwrap()
+            .persist
+            .unwrap();
         assert_eq!(persist.dir, Path::new("/data/queue/grpc___127.0.0.1_4317"));
         assert!(!persist.fsync);
         let own = ExporterEntry {
@@ -177,7 +183,11 @@ mod tests {
             },
             ..entry
         };
-        let persist = own.resolve(Some(Path::new("/data"))).unwrap().persist.unwrap();
+        let persist = own
+            .resolve(Some(Path::new("/data")))
+            .unwrap()
+            .persist
+            .unwrap();
         assert_eq!(persist.dir, Path::new("/own"));
     }
 }

@@ -221,9 +221,10 @@ async fn send(
         let delay = match backoff.next_delay(started.elapsed(), *retry_after) {
             Some(delay) => delay,
             // A persistent queue keeps what the backend has not taken yet: no time budget.
-            None if config.persist.is_some() => retry_after.map_or(config.retry.max_backoff, |hint| {
-                hint.max(config.retry.max_backoff)
-            }),
+            None if config.persist.is_some() => retry_after
+                .map_or(config.retry.max_backoff, |hint| {
+                    hint.max(config.retry.max_backoff)
+                }),
             None => return give_up(config, counters, spans, &error),
         };
         tracing::debug!(url = %config.url, %reason, ?delay, "export failed; retrying");

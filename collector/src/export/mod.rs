@@ -28,13 +28,13 @@ pub use config::{
     DEFAULT_BATCH_SPANS, DEFAULT_BATCH_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_QUEUE_SPANS,
     DEFAULT_REQUEST_TIMEOUT, ExporterConfig, ExporterUrlError, Protocol,
 };
-pub use entry::{ExporterEntry, QUEUE_SUBDIR, QueueSettings};
 pub use convert::{group_by_resource, to_resource_spans, to_span};
 pub use counters::{
     DROPPED_SPANS, EXPORTER_LABEL, ExportCounters, ExportSnapshot, FAILED_SPANS, QUEUE_BYTES,
     QUEUE_CORRUPT_RECORDS, QUEUE_SPANS, RETRIES, SENT_SPANS,
 };
+pub use entry::{ExporterEntry, QUEUE_SUBDIR, QueueSettings};
 pub use exporter::{ExporterHandle, spawn};
 pub use otlp_grpc::EXPORT_PATH;
-pub use queue::{EnqueueError, ExportItem, ExportQueue, Queued, QueueReceiver};
+pub use queue::{EnqueueError, ExportItem, ExportQueue, QueueReceiver, Queued};
 pub use retry::{AttemptError, RetryPolicy};

@@ -82,7 +82,15 @@ mod tests {
         };
         store(dir.path(), pos, false).unwrap();
         assert_eq!(load(dir.path()).unwrap(), Some(pos));
-        store(dir.path(), Pos { segment: 4, offset: 8 }, true).unwrap();
+        store(
+            dir.path(),
+            Pos {
+                segment: 4,
+                offset: 8,
+            },
+            true,
+        )
+        .unwrap();
         assert_eq!(load(dir.path()).unwrap().map(|p| p.segment), Some(4));
     }
 

@@ -105,7 +105,9 @@ impl Shared {
     pub(super) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the state half-updated in a way that
         // matters more than losing the queue; keep going with what is there.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -182,9 +184,13 @@ impl State {
             return Err(io::Error::other("no segment to write to"));
         };
         let end = self.segments.get(id).copied().unwrap_or(FIRST_RECORD);
-        let written = file
-            .write_all(record)
-            .and_then(|()| if shared.fsync { file.sync_data() } else { Ok(()) });
+        let written = file.write_all(record).and_then(|()| {
+            if shared.fsync {
+                file.sync_data()
+            } else {
+                Ok(())
+            }
+        });
         if let Err(error) = written {
             // Cut off whatever part was written; the next append starts a fresh segment.
             let _ = file.set_len(end);
@@ -296,7 +302,11 @@ impl DiskReader {
             spans: 0,
             acked: true,
         });
-        if state.writer.as_ref().is_some_and(|(id, _)| *id == pos.segment) {
+        if state
+            .writer
+            .as_ref()
+            .is_some_and(|(id, _)| *id == pos.segment)
+        {
             state.writer = None;
         }
         self.file = None;
@@ -338,7 +348,11 @@ impl DiskAcker {
                 tracing::warn!(dir = %shared.dir.display(), %error, "persistent queue: cannot store cursor");
             }
             state.cursor = cursor;
-            let behind: Vec<u64> = state.segments.range(..cursor.segment).map(|(id, _)| *id).collect();
+            let behind: Vec<u64> = state
+                .segments
+                .range(..cursor.segment)
+                .map(|(id, _)| *id)
+                .collect();
             for id in behind {
                 state.segments.remove(&id);
                 if let Err(error) = std::fs::remove_file(shared.dir.join(segment::file_name(id))) {

@@ -200,7 +200,12 @@ mod tests {
         assert_eq!(file_name(7), "00000000000000000007.seg");
         assert!(file_name(9) < file_name(10));
         assert_eq!(parse_name(&file_name(u64::MAX)), Some(u64::MAX));
-        for other in ["cursor", "7.seg", "0000000000000000000x.seg", "00000000000000000007"] {
+        for other in [
+            "cursor",
+            "7.seg",
+            "0000000000000000000x.seg",
+            "00000000000000000007",
+        ] {
             assert_eq!(parse_name(other), None, "{other}");
         }
     }
@@ -212,9 +217,19 @@ mod tests {
         let Read::Record(first) = first else {
             panic!("{first:?}")
         };
-        assert_eq!((first.spans, &first.payload[..], first.len), (3, &b"abc"[..], 15));
+        assert_eq!(
+            (first.spans, &first.payload[..], first.len),
+            (3, &b"abc"[..], 15)
+        );
         let second = read_at(&file, FIRST_RECORD + first.len, end).unwrap();
-        assert!(matches!(second, Read::Record(Record { spans: 1, len: 12, .. })));
+        assert!(matches!(
+            second,
+            Read::Record(Record {
+                spans: 1,
+                len: 12,
+                ..
+            })
+        ));
         assert_eq!(read_at(&file, end, end).unwrap(), Read::End);
     }
 

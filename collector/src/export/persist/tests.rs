@@ -12,7 +12,9 @@ fn config(dir: &TestDir) -> PersistConfig {
     PersistConfig::new(dir.path().to_owned())
 }
 
-fn open_counted(config: &PersistConfig) -> (DiskWriter, DiskReader, Recovered, Arc<ExportCounters>) {
+fn open_counted(
+    config: &PersistConfig,
+) -> (DiskWriter, DiskReader, Recovered, Arc<ExportCounters>) {
     let counters = Arc::new(ExportCounters::default());
     let (writer, reader, found) = open(config, Arc::clone(&counters)).unwrap();
     (writer, reader, found, counters)
@@ -80,7 +82,10 @@ async fn torn_tail_is_cut_off_and_counted() {
         .max()
         .unwrap();
     let torn = segment::encode(7, b"never finished");
-    let mut file = std::fs::OpenOptions::new().append(true).open(&last).unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&last)
+        .unwrap();
     file.write_all(&torn[..torn.len() - 3]).unwrap();
     drop(file);
 
@@ -104,10 +109,7 @@ async fn full_queue_refuses_and_counts_until_acknowledged() {
     let (writer, mut reader, _, counters) = open_counted(&config);
     // Each record: 8 frame + 4 spans + 20 payload = 32 bytes.
     writer.append(4, &[0; 20]).unwrap();
-    assert!(matches!(
-        writer.append(5, &[0; 20]),
-        Err(AppendError::Full)
-    ));
+    assert!(matches!(writer.append(5, &[0; 20]), Err(AppendError::Full)));
     assert_eq!(counters.snapshot().dropped, 5);
     let item = next(&mut reader).await.unwrap();
     reader.acker().ack(&[item.ticket]);
