@@ -293,6 +293,32 @@ mod tests {
     }
 
     #[test]
+    fn persistent_queues_are_validated() {
+        let config: CollectorConfig = serde_yaml_ng::from_str(
+            "exporters:\n  - grpc://a:1\n  - url: grpc://b:1\n    queue: { max_bytes: 0 }\n",
+        )
+        .unwrap();
+        assert_eq!(config.exporter_configs().unwrap()[0].persist, None);
+        let config = CollectorConfig {
+            data_dir: Some("/data".into()),
+            ..config
+        };
+        let err = config.validate().unwrap_err();
+        assert_eq!(err, ConfigError::QueueMaxBytes { index: 1 });
+        assert!(err.to_string().contains("exporters[1].queue.max_bytes"));
+
+        let config: CollectorConfig = serde_yaml_ng::from_str(
+            "exporters:\n  - { url: grpc://a:1, queue: { dir: /q } }\n  - { url: grpc://b:1, queue: { dir: /q } }\n",
+        )
+        .unwrap();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("exporters[1]") && err.contains("exporters[0]"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn partial_documents_fill_in_defaults() {
         let config: CollectorConfig =
             serde_json::from_str(r#"{"http":"127.0.0.1:0","store":{"max_traces":5}}"#).unwrap();

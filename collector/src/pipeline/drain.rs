@@ -193,6 +193,58 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_persisting_submit_returns_only_once_the_disk_queue_has_the_batch() {
+        use crate::export::persist::{self, PersistConfig, test_dir::TestDir};
+
+        let dir = TestDir::new("drain-persist");
+        let counters = Arc::new(ExportCounters::default());
+        let config = PersistConfig {
+            max_bytes: 400,
+            ..PersistConfig::new(dir.path().to_owned())
+        };
+        let (writer, reader, _) = persist::open(&config, Arc::clone(&counters)).unwrap();
+        let (queue, _rx) = ExportQueue::persistent(writer, reader);
+        let (pipeline, drain) = Pipeline::bounded(8);
+        let pipeline = pipeline.carrying_otlp(true).persisting(true);
+        let spans = |trace| vec![stored(trace, 1, None, "a", "op")];
+
+        // No drain is running: the sender must not be told "success" yet.
+        let waiting = tokio::spawn({
+            let pipeline = pipeline.clone();
+            async move { pipeline.submit(spans(1)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !waiting.is_finished(),
+            "answered before the batch was on disk"
+        );
+        assert_eq!(counters.snapshot().queued_bytes, 0);
+
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let store = Arc::new(TraceStore::new(StoreConfig::default()));
+        let drain = tokio::spawn(drain.with_exporters(vec![queue]).run(store, async {
+            let _ = stopped.await;
+        }));
+        assert_eq!(waiting.await.unwrap(), Ok(()));
+        assert!(
+            counters.snapshot().queued_bytes > 0,
+            "on disk once answered"
+        );
+
+        // Past the byte bound the sender is told to retry rather than told "success".
+        let mut refused = false;
+        for trace in 2..20 {
+            if pipeline.submit(spans(trace)).await == Err(SubmitError::NotPersisted) {
+                refused = true;
+                break;
+            }
+        }
+        assert!(refused, "a full persistent queue refuses");
+        drop(stop);
+        drain.await.unwrap();
+    }
+
+    #[tokio::test]
     async fn every_exporter_gets_every_batch_and_a_full_one_does_not_block() {
         let (pipeline, drain) = Pipeline::bounded(8);
         let pipeline = pipeline.carrying_otlp(true);
