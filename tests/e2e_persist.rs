@@ -216,3 +216,55 @@ async fn torn_record_is_skipped_and_counted() {
     .await;
     assert_eq!(corrupt, 1.0, "the torn record is counted");
 }
+
+/// Keeps every trace, deciding `wait` after its first span.
+fn keep_all_policies(data: &DataDir, wait: &str) -> String {
+    let path = data.0.join("policies.yaml");
+    let policies = format!(
+        "decision_wait: {wait}\npolicies:\n  - name: all\n    type: span_count\n    span_count: {{min_spans: 1}}\n"
+    );
+    std::fs::write(&path, policies).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spans_waiting_for_a_tail_decision_survive_kill_9() {
+    let data = DataDir::new("persist-journal");
+    let backend_addr = free_addr();
+    let url = format!("grpc://{backend_addr}");
+    // Decisions 60 s away: the kill comes while every span is still buffered in memory.
+    let policies = keep_all_policies(&data, "60s");
+    let first = support::collector(&[
+        "--export",
+        &url,
+        "--data-dir",
+        data.arg(),
+        "--tail-policies",
+        &policies,
+    ]);
+    send_all(&first).await;
+    drop(first);
+
+    let backend = backend_on(backend_addr);
+    let policies = keep_all_policies(&data, "1s");
+    let _second = support::collector(&[
+        "--export",
+        &url,
+        "--data-dir",
+        data.arg(),
+        "--tail-policies",
+        &policies,
+    ]);
+    backend_gets_everything_once(&backend).await;
+    // Decided and handed to the export queue: the journal has nothing left to replay.
+    let journal = data.0.join("journal");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_dir(&journal).unwrap().count() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        std::fs::read_dir(&journal).unwrap().count(),
+        0,
+        "journal truncated"
+    );
+}

@@ -11,6 +11,7 @@
 mod channel;
 mod counters;
 mod drain;
+pub mod journal;
 pub mod memory;
 
 pub use channel::{Accepted, NotPersisted, Pipeline, SpanBatch, SubmitError};

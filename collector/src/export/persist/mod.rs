@@ -12,7 +12,7 @@
 mod cursor;
 mod disk;
 mod recover;
-mod segment;
+pub(crate) mod segment;
 #[cfg(test)]
 pub(crate) mod test_dir;
 #[cfg(test)]
