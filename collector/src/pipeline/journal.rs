@@ -102,6 +102,10 @@ impl Journal {
                 .append(true)
                 .open(self.dir.join(segment::file_name(id)))?;
             file.write_all(segment::MAGIC)?;
+            if self.fsync {
+                file.sync_all()?;
+                File::open(&self.dir)?.sync_all()?;
+            }
             self.next_id += 1;
             self.current = Some((id, file, now, now));
         }
