@@ -32,7 +32,7 @@ pub struct DiskItem {
     pub payload: Bytes,
     /// Spans in the payload.
     pub spans: u64,
-    /// Pass to [`DiskReader::ack`] once the backend has them (or they were given up).
+    /// Pass to [`DiskAcker::ack`] once the backend has them (or they were given up).
     pub ticket: Ticket,
 }
 
@@ -95,7 +95,7 @@ pub struct DiskReader {
     file: Option<(u64, File)>,
 }
 
-/// The receiver's side of acknowledgements, cheap to clone into send tasks.
+/// Acknowledges what a [`DiskReader`] handed out; cheap to clone into send tasks.
 #[derive(Debug, Clone)]
 pub struct DiskAcker {
     shared: Arc<Shared>,
