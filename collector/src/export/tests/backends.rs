@@ -281,3 +281,62 @@ async fn flush_deadline_bounds_shutdown_and_counts_the_loss() {
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!((s.sent, s.failed, s.queued), (0, 1, 0));
 }
+
+/// An exporter whose queue persists in `dir`, with a retry budget of 100 ms.
+fn persistent_config(url: &str, dir: &std::path::Path) -> ExporterConfig {
+    let mut config = ExporterConfig::parse(url).unwrap();
+    config.retry = crate::export::RetryPolicy {
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(20),
+        max_elapsed: Duration::from_millis(100),
+    };
+    config.persist = Some(crate::export::persist::PersistConfig::new(dir.to_owned()));
+    config
+}
+
+#[tokio::test]
+async fn a_persistent_queue_retries_past_the_budget_and_acknowledges_on_delivery() {
+    let dir = crate::export::persist::test_dir::TestDir::new("exporter-persist");
+    let log = Arc::new(Log::default());
+    // Throttled for well over the 100 ms budget (each wait is at least 20 ms), then accepted.
+    let mut script = vec![Answer::Throttle(1); 12];
+    script.push(Answer::Ok);
+    let addr = grpc_backend(script, Arc::clone(&log)).await;
+    let config = persistent_config(&format!("grpc://{addr}"), dir.path());
+    let (queue, handle) = spawn(config).unwrap();
+    let spans: Vec<_> = (1..=3).map(|s| stored(9, s, None, "svc", "op")).collect();
+    queue
+        .try_enqueue(ExportItem::new(Arc::new(to_resource_spans(&spans))))
+        .unwrap();
+    let counters = handle.counters();
+    wait_until("delivered", || counters.snapshot().sent == 3).await;
+    wait_until("acknowledged", || counters.snapshot().queued_bytes == 0).await;
+    let s = counters.snapshot();
+    assert_eq!((s.failed, s.queued), (0, 0));
+    assert_eq!(log.attempts().len(), 13);
+    drop(queue);
+    handle
+        .shutdown(Instant::now() + Duration::from_secs(5))
+        .await;
+
+    // Nothing is replayed: the acknowledged record is gone.
+    let config = persistent_config(&format!("grpc://{addr}"), dir.path());
+    let (_queue, handle) = spawn(config).unwrap();
+    assert_eq!(handle.counters().snapshot().queued_bytes, 0);
+}
+
+#[tokio::test]
+async fn a_persistent_queue_does_not_keep_what_the_backend_refuses_for_good() {
+    let dir = crate::export::persist::test_dir::TestDir::new("exporter-refused");
+    let log = Arc::new(Log::default());
+    let addr = grpc_backend(vec![Answer::Refuse], Arc::clone(&log)).await;
+    let (queue, handle) = spawn(persistent_config(&format!("grpc://{addr}"), dir.path())).unwrap();
+    let spans = [stored(1, 1, None, "a", "x"), stored(1, 2, None, "a", "x")];
+    queue
+        .try_enqueue(ExportItem::new(Arc::new(to_resource_spans(&spans))))
+        .unwrap();
+    let counters = handle.counters();
+    wait_until("given up", || counters.snapshot().failed == 2).await;
+    wait_until("acknowledged", || counters.snapshot().queued_bytes == 0).await;
+    assert_eq!(log.attempts().len(), 1);
+}
