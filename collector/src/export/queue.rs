@@ -6,8 +6,9 @@
 //! disk the bound is in bytes of unacknowledged records. A batch that does not fit is dropped
 //! and counted; [`ExportQueue::try_enqueue`] never waits on the network.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use bytes::Bytes;
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 use tokio::sync::mpsc;
 
@@ -21,6 +22,8 @@ use super::persist::{AppendError, DiskItem, DiskReader, DiskWriter};
 pub struct ExportItem {
     resource_spans: Arc<Vec<ResourceSpans>>,
     spans: u64,
+    /// The request encoding, made once for every persistent queue the item goes to.
+    encoded: Arc<OnceLock<Bytes>>,
 }
 
 impl ExportItem {
@@ -34,7 +37,14 @@ impl ExportItem {
         Self {
             resource_spans,
             spans: u64::try_from(spans).unwrap_or(u64::MAX),
+            encoded: Arc::default(),
         }
+    }
+
+    /// The item as an encoded `ExportTraceServiceRequest`, encoded on first use.
+    fn encoded(&self) -> &Bytes {
+        self.encoded
+            .get_or_init(|| encode_request(std::slice::from_ref(self)))
     }
 
     /// The resource spans.
@@ -157,8 +167,7 @@ impl ExportQueue {
                 counters,
             } => (tx, *capacity, counters),
             Inner::Disk(writer) => {
-                let payload = encode_request(std::slice::from_ref(&item));
-                return writer.append(spans, &payload).map_err(|error| match error {
+                return writer.append(spans, item.encoded()).map_err(|error| match error {
                     AppendError::Full => EnqueueError::Full,
                     AppendError::Io(error) => {
                         tracing::warn!(%error, spans, "persistent export queue: write failed; batch dropped");
