@@ -91,7 +91,7 @@ pub fn open(
     // This run appends to a fresh segment, never after a record it did not write.
     let writer = create_segment(&dir, next_id, config.fsync).map_err(fail)?;
     segments.insert(next_id, FIRST_RECORD);
-    let read = match segments.range(start.segment..).next() {
+    let mut read = match segments.range(start.segment..).next() {
         Some((&id, _)) if id == start.segment => Pos {
             segment: id,
             offset: start.offset.max(FIRST_RECORD),
@@ -105,6 +105,23 @@ pub fn open(
             offset: FIRST_RECORD,
         },
     };
+    // Segments with nothing left to send (all acknowledged, or empty) go now.
+    while read.segment != next_id
+        && segments
+            .get(&read.segment)
+            .is_none_or(|end| read.offset >= *end)
+    {
+        segments.remove(&read.segment);
+        fs::remove_file(dir.join(segment::file_name(read.segment))).map_err(fail)?;
+        let later = segments
+            .range(read.segment..)
+            .next()
+            .map_or(next_id, |(id, _)| *id);
+        read = Pos {
+            segment: later,
+            offset: FIRST_RECORD,
+        };
+    }
     cursor::store(&dir, read, config.fsync).map_err(fail)?;
     counters.add_corrupt_records(found.corrupt);
     counters.set_queue_bytes(found.bytes);

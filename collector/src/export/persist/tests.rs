@@ -140,6 +140,11 @@ async fn segments_roll_over_and_are_deleted_once_acknowledged() {
     drop((writer, reader));
     let (_writer, _reader, found, _) = open_counted(&config);
     assert_eq!(found, Recovered::default());
+    assert_eq!(
+        segments(&dir),
+        1,
+        "the old, finished segment is deleted at start"
+    );
 }
 
 #[tokio::test]
