@@ -268,3 +268,37 @@ async fn spans_waiting_for_a_tail_decision_survive_kill_9() {
         "journal truncated"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_while_delivering_loses_nothing_and_may_repeat() {
+    let data = DataDir::new("persist-flowing");
+    let backend_addr = free_addr();
+    let backend = backend_on(backend_addr);
+    let first = front(backend_addr, &data);
+    send_all(&first).await;
+    // Killed while batches may be in flight or sent but not yet acknowledged.
+    drop(first);
+    let _second = front(backend_addr, &data);
+    let accepted = || {
+        metric(
+            &backend,
+            "meshtrace_receiver_accepted_spans_total",
+            r#"receiver="otlp_grpc""#,
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while accepted().await < TOTAL as f64 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // At least once: everything arrives, some batches perhaps twice.
+    assert!(accepted().await >= TOTAL as f64);
+    let query = format!("http://{}", backend.addrs["http"]);
+    for trace in 1..=REQUESTS {
+        let json = support::wait_for_trace(&query, &format!("{trace:02x}").repeat(16)).await;
+        let spans = json["data"][0]["spans"].as_array().map_or(0, Vec::len);
+        assert!(
+            spans >= usize::from(SPANS_PER_REQUEST),
+            "trace {trace}: {spans} spans"
+        );
+    }
+}
