@@ -161,6 +161,7 @@ mod tests {
     fn unknown_keys_are_named() {
         let err = entries("- url: grpc://a:1\n  queue: { directory: /q }\n").unwrap_err();
         assert!(err.contains("unknown field `directory`"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
         let err = entries("- { url: grpc://a:1, headers: {} }\n").unwrap_err();
         assert!(err.contains("unknown field `headers`"), "{err}");
     }
