@@ -95,7 +95,8 @@ pub struct CollectorArgs {
     /// A Jaeger strategies file (`service_strategies`, `default_strategy`), watched for edits.
     #[arg(long, value_name = "FILE")]
     pub strategies: Option<std::path::PathBuf>,
-    /// Where applied strategies persist across restarts (in memory when absent).
+    /// Where applied strategies and every exporter's queue (`DIR/queue/<url>`) persist
+    /// across restarts and crashes (in memory when absent).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<std::path::PathBuf>,
     /// Bearer token required by the control API's writes.

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use sampler::tail::{TailConfigError, TailPolicyDocument, TailPolicySet};
 use serde::Deserialize;
 
-use crate::export::{ExporterConfig, ExporterUrlError};
+use crate::export::{ExporterConfig, ExporterEntry, ExporterUrlError};
 
 /// Default OTLP/gRPC listen address (`0.0.0.0:4317`).
 pub const DEFAULT_OTLP_GRPC_ADDR: SocketAddr =
@@ -71,17 +71,18 @@ pub struct CollectorConfig {
     /// Largest decoded request body a receiver accepts, in bytes.
     pub max_request_bytes: usize,
     /// Backends every accepted span is sent on to: `grpc://HOST:PORT` (OTLP/gRPC) or
-    /// `http://HOST:PORT[/PATH]` (OTLP/HTTP protobuf, `/v1/traces` by default). Empty by
+    /// `http://HOST:PORT[/PATH]` (OTLP/HTTP protobuf, `/v1/traces` by default), or a map
+    /// `{url, queue: {dir, max_bytes, fsync}}` to persist the exporter's queue. Empty by
     /// default: spans are only stored.
-    pub exporters: Vec<String>,
+    pub exporters: Vec<ExporterEntry>,
     /// Listen address of Jaeger remote sampling over HTTP (`GET /sampling?service=`).
     pub sampling_http: SocketAddr,
     /// Listen address of Jaeger remote sampling over gRPC (`SamplingManager`).
     pub sampling_grpc: SocketAddr,
     /// A Jaeger strategies file, watched for edits (`--strategies`).
     pub strategies: Option<PathBuf>,
-    /// Where applied strategies (and later the queue and store) persist; in memory when
-    /// absent (`--data-dir`).
+    /// Where applied strategies and the exporters' queues (`DATA_DIR/queue/<url>`, unless an
+    /// exporter names its own `queue.dir`) persist; in memory when absent (`--data-dir`).
     pub data_dir: Option<PathBuf>,
     /// Bearer token the control API's writes require (`--admin-token`,
     /// `MESHTRACE_ADMIN_TOKEN`); writes are open when absent.
@@ -160,15 +161,31 @@ impl CollectorConfig {
         Ok(())
     }
 
-    /// The exporters, parsed; the first bad URL is named with its index.
+    /// The exporters, parsed; the first bad entry is named with its index.
     pub fn exporter_configs(&self) -> Result<Vec<ExporterConfig>, ConfigError> {
-        self.exporters
-            .iter()
-            .enumerate()
-            .map(|(index, url)| {
-                ExporterConfig::parse(url).map_err(|error| ConfigError::Exporter { index, error })
-            })
-            .collect()
+        let mut configs: Vec<ExporterConfig> = Vec::with_capacity(self.exporters.len());
+        for (index, entry) in self.exporters.iter().enumerate() {
+            let config = entry
+                .resolve(self.data_dir.as_deref())
+                .map_err(|error| ConfigError::Exporter { index, error })?;
+            if let Some(persist) = &config.persist {
+                if persist.max_bytes == 0 {
+                    return Err(ConfigError::QueueMaxBytes { index });
+                }
+                let shared = configs
+                    .iter()
+                    .position(|other| other.persist.as_ref().is_some_and(|o| o.dir == persist.dir));
+                if let Some(first) = shared {
+                    return Err(ConfigError::SharedQueueDir {
+                        first,
+                        index,
+                        dir: persist.dir.clone(),
+                    });
+                }
+            }
+            configs.push(config);
+        }
+        Ok(configs)
     }
 }
 
@@ -223,6 +240,25 @@ pub enum ConfigError {
         /// What is wrong with the URL.
         error: ExporterUrlError,
     },
+    /// A persistent queue bounded at zero bytes.
+    #[error("config key `exporters[{index}].queue.max_bytes` must be at least 1")]
+    QueueMaxBytes {
+        /// Position in `exporters`.
+        index: usize,
+    },
+    /// Two exporters would share one queue directory.
+    #[error(
+        "config key `exporters[{index}]`: queue directory {} is also `exporters[{first}]`'s; \
+         give each exporter its own `queue.dir`", dir.display()
+    )]
+    SharedQueueDir {
+        /// The first exporter with the directory.
+        first: usize,
+        /// The second one.
+        index: usize,
+        /// The directory.
+        dir: PathBuf,
+    },
 }
 
 #[cfg(test)]
@@ -254,6 +290,32 @@ mod tests {
             ..config
         };
         assert_eq!(opted_out.validate(), Ok(()));
+    }
+
+    #[test]
+    fn persistent_queues_are_validated() {
+        let config: CollectorConfig = serde_yaml_ng::from_str(
+            "exporters:\n  - grpc://a:1\n  - url: grpc://b:1\n    queue: { max_bytes: 0 }\n",
+        )
+        .unwrap();
+        assert_eq!(config.exporter_configs().unwrap()[0].persist, None);
+        let config = CollectorConfig {
+            data_dir: Some("/data".into()),
+            ..config
+        };
+        let err = config.validate().unwrap_err();
+        assert_eq!(err, ConfigError::QueueMaxBytes { index: 1 });
+        assert!(err.to_string().contains("exporters[1].queue.max_bytes"));
+
+        let config: CollectorConfig = serde_yaml_ng::from_str(
+            "exporters:\n  - { url: grpc://a:1, queue: { dir: /q } }\n  - { url: grpc://b:1, queue: { dir: /q } }\n",
+        )
+        .unwrap();
+        let err = config.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("exporters[1]") && err.contains("exporters[0]"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -292,7 +354,10 @@ mod tests {
         );
 
         let config = CollectorConfig {
-            exporters: vec!["grpc://a:1".into(), "http://b:2".into()],
+            exporters: vec![
+                "grpc://a:1".to_owned().into(),
+                "http://b:2".to_owned().into(),
+            ],
             insecure_control: true,
             ..CollectorConfig::default()
         };

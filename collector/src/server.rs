@@ -59,6 +59,9 @@ pub enum StartError {
     /// The strategies file or the persisted strategies cannot be loaded.
     #[error("sampling strategies: {0}")]
     Strategies(#[from] StoreError),
+    /// An exporter's persistent queue cannot be opened.
+    #[error("exporter queue: {0}")]
+    ExportQueue(#[from] export::persist::OpenError),
 }
 
 /// Longest [`RunningCollector::shutdown`] waits for exporters to send what they hold.
@@ -126,11 +129,25 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
     ));
     let (pipeline, drain) = Pipeline::bounded(config.pipeline_capacity);
     let memory = Arc::new(MemoryLimiter::default());
+    let persistent = exporter_configs.iter().any(|e| e.persist.is_some());
+    let fsync = exporter_configs
+        .iter()
+        .any(|e| e.persist.as_ref().is_some_and(|p| p.fsync));
+    // Spans waiting for a tail decision are journaled when queues persist under data_dir.
+    let journal = match (&config.data_dir, persistent) {
+        (Some(dir), true) => Some(journal::open(dir, fsync)?),
+        _ => None,
+    };
     let pipeline = pipeline
         .carrying_otlp(!exporter_configs.is_empty())
+        .persisting(persistent)
         .with_memory_limiter(Arc::clone(&memory));
-    let (queues, exporters): (Vec<_>, Vec<_>) =
-        exporter_configs.into_iter().map(export::spawn).unzip();
+    let (queues, exporters): (Vec<_>, Vec<_>) = exporter_configs
+        .into_iter()
+        .map(export::spawn)
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .unzip();
     let tail = TailProcessor::new(
         Arc::clone(&tail_policies),
         TailLimits::default(),
@@ -141,6 +158,10 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         &config.aggregate,
         tokio::time::Instant::now(),
     )?);
+    let drain = match journal {
+        Some((journal, replay)) => drain.with_journal(journal, Arc::clone(&tail_policies), replay),
+        None => drain,
+    };
     let drain = drain
         .with_exporters(queues)
         .with_tail(tail)
@@ -425,6 +446,7 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
 }
 
+mod journal;
 #[cfg(test)]
 mod tests;
 

@@ -31,7 +31,7 @@ fn config(args: CollectorArgs) -> Result<CollectorConfig, CommandError> {
         config.store.max_traces = max;
     }
     if !args.export.is_empty() {
-        config.exporters = args.export;
+        config.exporters = args.export.into_iter().map(Into::into).collect();
     }
     config.strategies = args.strategies.or(config.strategies);
     config.data_dir = args.data_dir.or(config.data_dir);

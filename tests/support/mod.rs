@@ -31,6 +31,26 @@ impl Drop for Process {
     }
 }
 
+impl Process {
+    /// Sends SIGTERM (a graceful shutdown) and waits at most `within` for the process to exit;
+    /// whether it did with success.
+    pub fn terminate(mut self, within: Duration) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        if !sent.is_ok_and(|s| s.success()) {
+            return false;
+        }
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
 /// Starts `meshtrace ARGS` and waits (at most 30 s) until it has announced `expect` listeners.
 pub fn start(args: &[&str], expect: usize) -> Process {
     let mut command = Command::new(env!("CARGO_BIN_EXE_meshtrace"));

@@ -10,6 +10,7 @@ use std::time::Duration;
 use http::Uri;
 use http::uri::{Authority, PathAndQuery, Scheme};
 
+use super::persist::PersistConfig;
 use super::retry::RetryPolicy;
 
 /// Most spans sent in one export request; a batch is sent once it reaches this size.
@@ -69,6 +70,9 @@ pub struct ExporterConfig {
     pub request_timeout: Duration,
     /// Backoff between attempts and when to give up.
     pub retry: RetryPolicy,
+    /// Where the queue persists; in memory when `None`. A persistent queue retries a
+    /// retryable failure without a time budget (its byte bound limits what waits).
+    pub persist: Option<PersistConfig>,
 }
 
 /// Why an exporter URL was refused.
@@ -166,6 +170,7 @@ impl ExporterConfig {
             concurrency: DEFAULT_CONCURRENCY,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             retry: RetryPolicy::default(),
+            persist: None,
         })
     }
 }

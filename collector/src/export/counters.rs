@@ -16,6 +16,10 @@ pub const FAILED_SPANS: &str = "meshtrace_exporter_failed_spans_total";
 pub const DROPPED_SPANS: &str = "meshtrace_exporter_dropped_spans_total";
 /// Spans queued or in flight right now (a gauge).
 pub const QUEUE_SPANS: &str = "meshtrace_exporter_queue_spans";
+/// Bytes of unacknowledged records in a persistent queue right now (a gauge; 0 in memory).
+pub const QUEUE_BYTES: &str = "meshtrace_exporter_queue_bytes";
+/// Torn or corrupt records a persistent queue skipped (at start, or damaged later).
+pub const QUEUE_CORRUPT_RECORDS: &str = "meshtrace_exporter_queue_corrupt_records_total";
 /// Label naming the exporter (its URL).
 pub const EXPORTER_LABEL: &str = "exporter";
 
@@ -27,6 +31,8 @@ pub struct ExportCounters {
     failed: AtomicU64,
     dropped: AtomicU64,
     queued: AtomicU64,
+    queued_bytes: AtomicU64,
+    corrupt_records: AtomicU64,
 }
 
 /// The counters' values at one moment.
@@ -42,6 +48,10 @@ pub struct ExportSnapshot {
     pub dropped: u64,
     /// See [`QUEUE_SPANS`].
     pub queued: u64,
+    /// See [`QUEUE_BYTES`].
+    pub queued_bytes: u64,
+    /// See [`QUEUE_CORRUPT_RECORDS`].
+    pub corrupt_records: u64,
 }
 
 impl ExportCounters {
@@ -84,6 +94,16 @@ impl ExportCounters {
             });
     }
 
+    /// Sets the bytes a persistent queue holds.
+    pub fn set_queue_bytes(&self, bytes: u64) {
+        self.queued_bytes.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Counts `records` a persistent queue skipped as torn or corrupt.
+    pub fn add_corrupt_records(&self, records: u64) {
+        self.corrupt_records.fetch_add(records, Ordering::Relaxed);
+    }
+
     /// Spans queued or in flight right now.
     pub fn queued(&self) -> u64 {
         self.queued.load(Ordering::Relaxed)
@@ -97,19 +117,30 @@ impl ExportCounters {
             failed: self.failed.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
             queued: self.queued(),
+            queued_bytes: self.queued_bytes.load(Ordering::Relaxed),
+            corrupt_records: self.corrupt_records.load(Ordering::Relaxed),
         }
     }
 
     /// Every series as `(name, value)`, zeros included; the caller adds
     /// [`EXPORTER_LABEL`].
-    pub fn samples(&self) -> [(&'static str, u64); 5] {
-        let s = self.snapshot();
+    pub fn samples(&self) -> [(&'static str, u64); 7] {
+        self.snapshot().samples()
+    }
+}
+
+impl ExportSnapshot {
+    /// Every series as `(name, value)`, zeros included; the caller adds
+    /// [`EXPORTER_LABEL`].
+    pub fn samples(&self) -> [(&'static str, u64); 7] {
         [
-            (SENT_SPANS, s.sent),
-            (RETRIES, s.retried),
-            (FAILED_SPANS, s.failed),
-            (DROPPED_SPANS, s.dropped),
-            (QUEUE_SPANS, s.queued),
+            (SENT_SPANS, self.sent),
+            (RETRIES, self.retried),
+            (FAILED_SPANS, self.failed),
+            (DROPPED_SPANS, self.dropped),
+            (QUEUE_SPANS, self.queued),
+            (QUEUE_BYTES, self.queued_bytes),
+            (QUEUE_CORRUPT_RECORDS, self.corrupt_records),
         ]
     }
 }
@@ -144,7 +175,9 @@ mod tests {
                 RETRIES,
                 FAILED_SPANS,
                 DROPPED_SPANS,
-                QUEUE_SPANS
+                QUEUE_SPANS,
+                QUEUE_BYTES,
+                QUEUE_CORRUPT_RECORDS
             ]
         );
         let s = counters.snapshot();

@@ -10,11 +10,13 @@ mod config;
 mod convert;
 mod counters;
 mod encode;
+mod entry;
 mod exporter;
 mod grpc_status;
 mod http_date;
 mod otlp_grpc;
 mod otlp_http;
+pub mod persist;
 mod queue;
 mod retry;
 mod transport;
@@ -28,10 +30,11 @@ pub use config::{
 };
 pub use convert::{group_by_resource, to_resource_spans, to_span};
 pub use counters::{
-    DROPPED_SPANS, EXPORTER_LABEL, ExportCounters, ExportSnapshot, FAILED_SPANS, QUEUE_SPANS,
-    RETRIES, SENT_SPANS,
+    DROPPED_SPANS, EXPORTER_LABEL, ExportCounters, ExportSnapshot, FAILED_SPANS, QUEUE_BYTES,
+    QUEUE_CORRUPT_RECORDS, QUEUE_SPANS, RETRIES, SENT_SPANS,
 };
+pub use entry::{ExporterEntry, QUEUE_SUBDIR, QueueSettings};
 pub use exporter::{ExporterHandle, spawn};
 pub use otlp_grpc::EXPORT_PATH;
-pub use queue::{EnqueueError, ExportItem, ExportQueue};
+pub use queue::{EnqueueError, ExportItem, ExportQueue, QueueReceiver, Queued};
 pub use retry::{AttemptError, RetryPolicy};

@@ -1,15 +1,20 @@
-//! The bounded, never-blocking queue between the pipeline drain and one exporter task.
+//! The bounded queue between the pipeline drain and one exporter task: in memory, or on disk
+//! when the exporter has a queue directory (`persist`).
 //!
-//! The bound is in spans, counted from enqueue until the exporter has sent or given up the
-//! spans, so memory held by an exporter (queued and in flight) never exceeds it. A batch that
-//! does not fit is dropped and counted; [`ExportQueue::try_enqueue`] never waits.
+//! In memory the bound is in spans, counted from enqueue until the exporter has sent or given
+//! up the spans, so memory held by an exporter (queued and in flight) never exceeds it. On
+//! disk the bound is in bytes of unacknowledged records. A batch that does not fit is dropped
+//! and counted; [`ExportQueue::try_enqueue`] never waits on the network.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use bytes::Bytes;
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 use tokio::sync::mpsc;
 
 use super::counters::ExportCounters;
+use super::encode::encode_request;
+use super::persist::{AppendError, DiskItem, DiskReader, DiskWriter};
 
 /// One accepted batch in OTLP form. The spans are shared, so every exporter of a collector
 /// holds the same allocation.
@@ -17,6 +22,8 @@ use super::counters::ExportCounters;
 pub struct ExportItem {
     resource_spans: Arc<Vec<ResourceSpans>>,
     spans: u64,
+    /// The request encoding, made once for every persistent queue the item goes to.
+    encoded: Arc<OnceLock<Bytes>>,
 }
 
 impl ExportItem {
@@ -30,7 +37,14 @@ impl ExportItem {
         Self {
             resource_spans,
             spans: u64::try_from(spans).unwrap_or(u64::MAX),
+            encoded: Arc::default(),
         }
+    }
+
+    /// The item as an encoded `ExportTraceServiceRequest`, encoded on first use.
+    fn encoded(&self) -> &Bytes {
+        self.encoded
+            .get_or_init(|| encode_request(std::slice::from_ref(self)))
     }
 
     /// The resource spans.
@@ -47,26 +61,62 @@ impl ExportItem {
 /// Why an item was not queued; either way it was counted as dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum EnqueueError {
-    /// The queue holds its bound of spans.
+    /// The queue holds its bound of spans (or bytes, on disk).
     #[error("export queue is full")]
     Full,
     /// The exporter task has stopped.
     #[error("exporter has stopped")]
     Closed,
+    /// The persistent queue could not write the batch (logged with the cause).
+    #[error("persistent export queue could not write")]
+    Write,
 }
 
 /// The enqueueing side; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ExportQueue {
-    tx: mpsc::UnboundedSender<ExportItem>,
-    capacity: u64,
-    counters: Arc<ExportCounters>,
+    inner: Inner,
+}
+
+#[derive(Debug, Clone)]
+enum Inner {
+    Memory {
+        tx: mpsc::UnboundedSender<ExportItem>,
+        capacity: u64,
+        counters: Arc<ExportCounters>,
+    },
+    Disk(Arc<DiskWriter>),
 }
 
 /// The exporter task's side.
 #[derive(Debug)]
 pub struct QueueReceiver {
-    rx: mpsc::UnboundedReceiver<ExportItem>,
+    inner: ReceiverInner,
+}
+
+#[derive(Debug)]
+enum ReceiverInner {
+    Memory(mpsc::UnboundedReceiver<ExportItem>),
+    Disk(DiskReader),
+}
+
+/// One queued batch as the exporter task receives it.
+#[derive(Debug)]
+pub enum Queued {
+    /// From memory: the shared spans.
+    Memory(ExportItem),
+    /// From disk: encoded spans and their acknowledgement ticket.
+    Disk(DiskItem),
+}
+
+impl Queued {
+    /// How many spans the batch holds.
+    pub fn spans(&self) -> u64 {
+        match self {
+            Queued::Memory(item) => item.spans(),
+            Queued::Disk(item) => item.spans,
+        }
+    }
 }
 
 impl ExportQueue {
@@ -78,23 +128,61 @@ impl ExportQueue {
         // The channel itself is unbounded; `try_reserve` on the span count is the bound.
         let (tx, rx) = mpsc::unbounded_channel();
         let queue = ExportQueue {
-            tx,
-            capacity: u64::try_from(capacity_spans).unwrap_or(u64::MAX),
-            counters,
+            inner: Inner::Memory {
+                tx,
+                capacity: u64::try_from(capacity_spans).unwrap_or(u64::MAX),
+                counters,
+            },
         };
-        (queue, QueueReceiver { rx })
+        let rx = QueueReceiver {
+            inner: ReceiverInner::Memory(rx),
+        };
+        (queue, rx)
     }
 
-    /// Queues `item` without waiting; a full or closed queue drops it and counts the spans.
+    /// The two sides of an opened persistent queue.
+    pub fn persistent(writer: DiskWriter, reader: DiskReader) -> (ExportQueue, QueueReceiver) {
+        let queue = ExportQueue {
+            inner: Inner::Disk(Arc::new(writer)),
+        };
+        let rx = QueueReceiver {
+            inner: ReceiverInner::Disk(reader),
+        };
+        (queue, rx)
+    }
+
+    /// Whether items are on disk once [`try_enqueue`](Self::try_enqueue) returns `Ok`.
+    pub fn is_persistent(&self) -> bool {
+        matches!(self.inner, Inner::Disk(_))
+    }
+
+    /// Queues `item` without waiting on the network (a persistent queue writes it first); a
+    /// full or closed queue drops it and counts the spans.
     pub fn try_enqueue(&self, item: ExportItem) -> Result<(), EnqueueError> {
         let spans = item.spans;
-        if !self.counters.try_reserve(spans, self.capacity) {
-            self.counters.add_dropped(spans);
+        let (tx, capacity, counters) = match &self.inner {
+            Inner::Memory {
+                tx,
+                capacity,
+                counters,
+            } => (tx, *capacity, counters),
+            Inner::Disk(writer) => {
+                return writer.append(spans, item.encoded()).map_err(|error| match error {
+                    AppendError::Full => EnqueueError::Full,
+                    AppendError::Io(error) => {
+                        tracing::warn!(%error, spans, "persistent export queue: write failed; batch dropped");
+                        EnqueueError::Write
+                    }
+                });
+            }
+        };
+        if !counters.try_reserve(spans, capacity) {
+            counters.add_dropped(spans);
             return Err(EnqueueError::Full);
         }
-        self.tx.send(item).map_err(|_| {
-            self.counters.release(spans);
-            self.counters.add_dropped(spans);
+        tx.send(item).map_err(|_| {
+            counters.release(spans);
+            counters.add_dropped(spans);
             EnqueueError::Closed
         })
     }
@@ -102,8 +190,19 @@ impl ExportQueue {
 
 impl QueueReceiver {
     /// The next item; `None` once every [`ExportQueue`] is gone and the queue is empty.
-    pub async fn recv(&mut self) -> Option<ExportItem> {
-        self.rx.recv().await
+    pub async fn recv(&mut self) -> Option<Queued> {
+        match &mut self.inner {
+            ReceiverInner::Memory(rx) => rx.recv().await.map(Queued::Memory),
+            ReceiverInner::Disk(reader) => reader.recv().await.map(Queued::Disk),
+        }
+    }
+
+    /// The reader of a persistent queue, to acknowledge what it handed out.
+    pub fn disk(&self) -> Option<&DiskReader> {
+        match &self.inner {
+            ReceiverInner::Memory(_) => None,
+            ReceiverInner::Disk(reader) => Some(reader),
+        }
     }
 }
 

@@ -224,13 +224,7 @@ fn build(aggregator: &Aggregator, pipeline: &PipelineSnapshot, now: Instant) -> 
     }
     for (url, counters) in &pipeline.exporters {
         let labels: Labels = vec![(names::EXPORTER, escape(url).into_owned())];
-        for (name, value) in [
-            (crate::export::SENT_SPANS, counters.sent),
-            (crate::export::FAILED_SPANS, counters.failed),
-            (crate::export::DROPPED_SPANS, counters.dropped),
-            (crate::export::RETRIES, counters.retried),
-            (crate::export::QUEUE_SPANS, counters.queued),
-        ] {
+        for (name, value) in counters.samples() {
             frame.value(name, labels.clone(), value as f64);
         }
     }

@@ -3,7 +3,10 @@
 //! counters keep their names where they are counted (`pipeline`, `export`); they are listed
 //! here by reference.
 
-use crate::export::{DROPPED_SPANS, FAILED_SPANS, QUEUE_SPANS, RETRIES, SENT_SPANS};
+use crate::export::{
+    DROPPED_SPANS, FAILED_SPANS, QUEUE_BYTES, QUEUE_CORRUPT_RECORDS, QUEUE_SPANS, RETRIES,
+    SENT_SPANS,
+};
 use crate::pipeline::IngestCounters;
 
 /// Label: the span's `service.name`.
@@ -180,6 +183,10 @@ pub const EXPORTERS: &[Metric] = &[
         help: "Export attempts repeated after a retryable failure." },
     Metric { name: QUEUE_SPANS, kind: Kind::Gauge, labels: &[EXPORTER],
         help: "Spans queued or in flight in the exporter." },
+    Metric { name: QUEUE_BYTES, kind: Kind::Gauge, labels: &[EXPORTER],
+        help: "Bytes of unacknowledged records in the exporter's persistent queue (0 in memory)." },
+    Metric { name: QUEUE_CORRUPT_RECORDS, kind: Kind::Counter, labels: &[EXPORTER],
+        help: "Torn or corrupt records the exporter's persistent queue skipped." },
 ];
 
 /// The receiver counters (names owned by `pipeline`), read from the counters themselves so

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::counters::IngestCounters;
 use super::drain::PipelineDrain;
@@ -26,7 +26,27 @@ pub struct Accepted {
     pub spans: SpanBatch,
     /// The same spans in OTLP form for the exporters; `None` when nothing is exported.
     pub otlp: Option<Vec<ResourceSpans>>,
+    /// Told once the batch is in every persistent export queue (or could not be written);
+    /// `None` when the submitter does not wait.
+    pub persisted: Option<oneshot::Sender<Result<(), NotPersisted>>>,
 }
+
+impl Accepted {
+    /// A batch nobody waits on.
+    pub fn new(spans: SpanBatch, otlp: Option<Vec<ResourceSpans>>) -> Self {
+        Self {
+            spans,
+            otlp,
+            persisted: None,
+        }
+    }
+}
+
+/// A persistent export queue was full or could not write the batch (counted as dropped
+/// there); the sender should retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("batch not persisted")]
+pub struct NotPersisted;
 
 /// Why a batch was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -40,6 +60,9 @@ pub enum SubmitError {
     /// The collector is over its memory limit; the caller should shed load.
     #[error("collector is over its memory limit")]
     MemoryLimit,
+    /// A persistent export queue is full or cannot write; the caller should retry later.
+    #[error("a persistent export queue cannot take the batch")]
+    NotPersisted,
 }
 
 /// The submitting side: cheap to clone, one per receiver.
@@ -49,6 +72,7 @@ pub struct Pipeline {
     refused: Arc<AtomicU64>,
     counters: Arc<IngestCounters>,
     carry_otlp: bool,
+    persistent: bool,
     memory: Arc<MemoryLimiter>,
 }
 
@@ -63,6 +87,7 @@ impl Pipeline {
             refused: Arc::new(AtomicU64::new(0)),
             counters: Arc::new(IngestCounters::default()),
             carry_otlp: false,
+            persistent: false,
             memory: Arc::new(MemoryLimiter::default()),
         };
         (pipeline, PipelineDrain::new(rx))
@@ -72,6 +97,13 @@ impl Pipeline {
     /// before the pipeline is cloned into receivers).
     pub fn carrying_otlp(mut self, carry: bool) -> Self {
         self.carry_otlp = carry;
+        self
+    }
+
+    /// Makes [`submit`](Self::submit) and [`submit_otlp`](Self::submit_otlp) wait until the
+    /// batch is in every persistent export queue (set when any exporter persists).
+    pub fn persisting(mut self, persistent: bool) -> Self {
+        self.persistent = persistent;
         self
     }
 
@@ -89,7 +121,7 @@ impl Pipeline {
     /// Offers a batch without waiting; its OTLP form, when needed, is converted from it.
     pub fn try_submit(&self, spans: SpanBatch) -> Result<(), SubmitError> {
         let otlp = self.carry_otlp.then(|| to_resource_spans(&spans));
-        self.send(Accepted { spans, otlp })
+        self.send(Accepted::new(spans, otlp))
     }
 
     /// Offers a batch that arrived as OTLP without waiting; `otlp` must hold the same spans
@@ -100,7 +132,40 @@ impl Pipeline {
         otlp: Vec<ResourceSpans>,
     ) -> Result<(), SubmitError> {
         let otlp = self.carry_otlp.then_some(otlp);
-        self.send(Accepted { spans, otlp })
+        self.send(Accepted::new(spans, otlp))
+    }
+
+    /// What receivers call: [`try_submit`](Self::try_submit), then, when exporters persist,
+    /// waits until the batch is in their queues on disk, so a success answered to the sender
+    /// means the spans survive a crash.
+    pub async fn submit(&self, spans: SpanBatch) -> Result<(), SubmitError> {
+        let otlp = self.carry_otlp.then(|| to_resource_spans(&spans));
+        self.send_durably(Accepted::new(spans, otlp)).await
+    }
+
+    /// [`try_submit_otlp`](Self::try_submit_otlp), waiting like [`submit`](Self::submit).
+    pub async fn submit_otlp(
+        &self,
+        spans: SpanBatch,
+        otlp: Vec<ResourceSpans>,
+    ) -> Result<(), SubmitError> {
+        let otlp = self.carry_otlp.then_some(otlp);
+        self.send_durably(Accepted::new(spans, otlp)).await
+    }
+
+    async fn send_durably(&self, mut batch: Accepted) -> Result<(), SubmitError> {
+        if !self.persistent {
+            return self.send(batch);
+        }
+        let (tx, rx) = oneshot::channel();
+        batch.persisted = Some(tx);
+        self.send(batch)?;
+        match rx.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(NotPersisted)) => Err(SubmitError::NotPersisted),
+            // The drain went away without an answer: the collector is stopping.
+            Err(_) => Err(SubmitError::Closed),
+        }
     }
 
     fn send(&self, batch: Accepted) -> Result<(), SubmitError> {

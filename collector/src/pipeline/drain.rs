@@ -4,10 +4,15 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use prost::Message;
+use sampler::tail::TailPolicySet;
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant, MissedTickBehavior};
 
-use super::channel::{Accepted, SpanBatch};
+use super::channel::{Accepted, NotPersisted, SpanBatch};
+use super::journal::Journal;
 use crate::adaptive::AdaptiveController;
 use crate::aggregate::Aggregator;
 use crate::export::{ExportItem, ExportQueue, to_resource_spans};
@@ -25,6 +30,25 @@ pub struct PipelineDrain {
     tail: Option<TailProcessor>,
     aggregator: Option<Arc<Aggregator>>,
     adaptive: Option<Arc<AdaptiveController>>,
+    journal: Option<JournalState>,
+}
+
+/// The ingest journal and what it needs to know how long spans may wait for a decision.
+#[derive(Debug)]
+struct JournalState {
+    journal: Journal,
+    policies: Arc<ArcSwap<TailPolicySet>>,
+    /// Batches the last run journaled, delivered again before anything new.
+    replay: Vec<Accepted>,
+}
+
+impl JournalState {
+    /// Notes the decision wait in force (the longest one seen bounds how long a record may
+    /// still be undecided).
+    fn note_wait(&mut self) {
+        self.journal
+            .note_wait(self.policies.load().settings().decision_wait);
+    }
 }
 
 impl PipelineDrain {
@@ -35,7 +59,25 @@ impl PipelineDrain {
             tail: None,
             aggregator: None,
             adaptive: None,
+            journal: None,
         }
+    }
+
+    /// Journals every batch tail sampling buffers before its sender is answered, and first
+    /// delivers `replay` (what the last run journaled). `policies` is the set tail sampling
+    /// decides with.
+    pub fn with_journal(
+        mut self,
+        journal: Journal,
+        policies: Arc<ArcSwap<TailPolicySet>>,
+        replay: Vec<Accepted>,
+    ) -> Self {
+        self.journal = Some(JournalState {
+            journal,
+            policies,
+            replay,
+        });
+        self
     }
 
     /// Counts sampled traces per operation for adaptive sampling.
@@ -80,6 +122,15 @@ impl PipelineDrain {
     /// lets them flush and stop).
     pub async fn run(mut self, store: Arc<TraceStore>, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let replay = self
+            .journal
+            .as_mut()
+            .map(|j| std::mem::take(&mut j.replay))
+            .unwrap_or_default();
+        for batch in replay {
+            // Already in the journal: not appended twice.
+            self.deliver_unjournaled(&store, batch);
+        }
         let mut tick = tokio::time::interval(TAIL_TICK);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -102,30 +153,87 @@ impl PipelineDrain {
             tail.flush(Instant::now(), &mut kept);
         }
         self.deliver_spans(&store, kept);
+        // Every journaled span has been decided and delivered.
+        if let Some(journal) = &mut self.journal {
+            journal.journal.clear();
+        }
     }
 
     fn expire(&mut self, store: &TraceStore) {
+        let now = Instant::now();
         let mut kept = Vec::new();
         if let Some(tail) = &mut self.tail {
-            tail.expire(Instant::now(), &mut kept);
+            tail.expire(now, &mut kept);
         }
         self.deliver_spans(store, kept);
+        // Only now, with what was due at `now` decided and delivered, may records go.
+        if let Some(journal) = &mut self.journal {
+            journal.note_wait();
+            journal.journal.truncate(now);
+        }
+    }
+
+    /// Journals the batch when tail sampling will buffer it; `Err` when that failed.
+    fn journal(&mut self, batch: &mut Accepted, now: Instant) -> Result<(), NotPersisted> {
+        let Some(journal) = &mut self.journal else {
+            return Ok(());
+        };
+        journal.note_wait();
+        // Tail-sampled spans are exported in a form rebuilt from the stored spans, so the
+        // original OTLP is not needed past this point.
+        let resource_spans = batch
+            .otlp
+            .take()
+            .unwrap_or_else(|| to_resource_spans(&batch.spans));
+        let payload = ExportTraceServiceRequest { resource_spans }.encode_to_vec();
+        let spans = batch.spans.len() as u64;
+        journal
+            .journal
+            .append(spans, &payload, now)
+            .map_err(|error| {
+                tracing::warn!(%error, spans, "ingest journal: write failed; sender told to retry");
+                NotPersisted
+            })
     }
 
     fn deliver(&mut self, store: &TraceStore, batch: Accepted) {
+        self.deliver_with(store, batch, true);
+    }
+
+    fn deliver_unjournaled(&mut self, store: &TraceStore, batch: Accepted) {
+        self.deliver_with(store, batch, false);
+    }
+
+    fn deliver_with(&mut self, store: &TraceStore, mut batch: Accepted, journal: bool) {
         if let Some(aggregator) = &self.aggregator {
             aggregator.observe_batch(&batch.spans, Instant::now());
         }
         if let Some(adaptive) = &self.adaptive {
             adaptive.observe(&batch.spans);
         }
-        match &mut self.tail {
-            Some(tail) if !tail.passes_through() => {
-                let mut kept = Vec::new();
-                tail.accept(batch.spans, Instant::now(), &mut kept);
-                self.deliver_spans(store, kept);
+        let reply = batch.persisted.take();
+        let buffering = self.tail.as_ref().is_some_and(|t| !t.passes_through());
+        let persisted = if buffering {
+            // The spans wait in memory for their trace's decision; the journal (when export
+            // queues persist) covers them until then.
+            let now = Instant::now();
+            let journaled = if journal {
+                self.journal(&mut batch, now)
+            } else {
+                Ok(())
+            };
+            let mut kept = Vec::new();
+            if let Some(tail) = &mut self.tail {
+                tail.accept(batch.spans, now, &mut kept);
             }
-            _ => self.deliver_batch(store, batch),
+            self.deliver_spans(store, kept);
+            journaled
+        } else {
+            self.deliver_batch(store, batch)
+        };
+        if let Some(reply) = reply {
+            // The receiver may have given up waiting; the batch is delivered either way.
+            let _ = reply.send(persisted);
         }
     }
 
@@ -134,10 +242,14 @@ impl PipelineDrain {
         if spans.is_empty() {
             return;
         }
-        self.deliver_batch(store, Accepted { spans, otlp: None });
+        // Nobody waits on a decided trace; a persistent queue that refuses it counts it.
+        let _ = self.deliver_batch(store, Accepted::new(spans, None));
     }
 
-    fn deliver_batch(&self, store: &TraceStore, batch: Accepted) {
+    /// Stores the batch and queues it for every exporter; `Err` when a persistent queue did
+    /// not take it.
+    fn deliver_batch(&self, store: &TraceStore, batch: Accepted) -> Result<(), NotPersisted> {
+        let mut persisted = Ok(());
         if !self.exporters.is_empty() && !batch.spans.is_empty() {
             let otlp = batch
                 .otlp
@@ -145,11 +257,15 @@ impl PipelineDrain {
             let item = ExportItem::new(Arc::new(otlp));
             for queue in &self.exporters {
                 // A full queue drops the batch for that exporter and counts it; the store
-                // and the other exporters still get it.
-                let _ = queue.try_enqueue(item.clone());
+                // and the other exporters still get it. A persistent one also tells the
+                // sender, who retries (the others may then get the batch twice).
+                if queue.try_enqueue(item.clone()).is_err() && queue.is_persistent() {
+                    persisted = Err(NotPersisted);
+                }
             }
         }
         store.insert(batch.spans);
+        persisted
     }
 }
 
@@ -174,6 +290,58 @@ mod tests {
         drain.run(Arc::clone(&store), async {}).await;
         assert_eq!(store.stats().traces, 3);
         assert_eq!(pipeline.try_submit(Vec::new()), Err(SubmitError::Closed));
+    }
+
+    #[tokio::test]
+    async fn a_persisting_submit_returns_only_once_the_disk_queue_has_the_batch() {
+        use crate::export::persist::{self, PersistConfig, test_dir::TestDir};
+
+        let dir = TestDir::new("drain-persist");
+        let counters = Arc::new(ExportCounters::default());
+        let config = PersistConfig {
+            max_bytes: 400,
+            ..PersistConfig::new(dir.path().to_owned())
+        };
+        let (writer, reader, _) = persist::open(&config, Arc::clone(&counters)).unwrap();
+        let (queue, _rx) = ExportQueue::persistent(writer, reader);
+        let (pipeline, drain) = Pipeline::bounded(8);
+        let pipeline = pipeline.carrying_otlp(true).persisting(true);
+        let spans = |trace| vec![stored(trace, 1, None, "a", "op")];
+
+        // No drain is running: the sender must not be told "success" yet.
+        let waiting = tokio::spawn({
+            let pipeline = pipeline.clone();
+            async move { pipeline.submit(spans(1)).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            !waiting.is_finished(),
+            "answered before the batch was on disk"
+        );
+        assert_eq!(counters.snapshot().queued_bytes, 0);
+
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let store = Arc::new(TraceStore::new(StoreConfig::default()));
+        let drain = tokio::spawn(drain.with_exporters(vec![queue]).run(store, async {
+            let _ = stopped.await;
+        }));
+        assert_eq!(waiting.await.unwrap(), Ok(()));
+        assert!(
+            counters.snapshot().queued_bytes > 0,
+            "on disk once answered"
+        );
+
+        // Past the byte bound the sender is told to retry rather than told "success".
+        let mut refused = false;
+        for trace in 2..20 {
+            if pipeline.submit(spans(trace)).await == Err(SubmitError::NotPersisted) {
+                refused = true;
+                break;
+            }
+        }
+        assert!(refused, "a full persistent queue refuses");
+        drop(stop);
+        drain.await.unwrap();
     }
 
     #[tokio::test]

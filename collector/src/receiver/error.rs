@@ -67,7 +67,8 @@ pub enum ReceiveError {
 impl From<SubmitError> for ReceiveError {
     fn from(err: SubmitError) -> Self {
         match err {
-            SubmitError::Full => ReceiveError::PipelineFull,
+            // A persistent export queue that cannot take the batch is back-pressure too.
+            SubmitError::Full | SubmitError::NotPersisted => ReceiveError::PipelineFull,
             SubmitError::Closed => ReceiveError::ShuttingDown,
             SubmitError::MemoryLimit => ReceiveError::MemoryLimited,
         }

@@ -52,9 +52,10 @@ pub struct Converted {
     pub first_error: Option<SpanError>,
 }
 
-/// Parses `request`, hands the valid spans to `pipeline` without waiting, counts them for
-/// `receiver`, and answers with a partial success naming the first malformed span.
-pub fn ingest(
+/// Parses `request`, hands the valid spans to `pipeline` (waiting only for a persistent export
+/// queue's write), counts them for `receiver`, and answers with a partial success naming the
+/// first malformed span.
+pub async fn ingest(
     pipeline: &Pipeline,
     receiver: Receiver,
     request: ExportTraceServiceRequest,
@@ -73,9 +74,9 @@ pub fn ingest(
                 if converted.rejected > 0 {
                     retain_valid(&mut otlp);
                 }
-                pipeline.try_submit_otlp(converted.spans, otlp)?;
+                pipeline.submit_otlp(converted.spans, otlp).await?;
             }
-            None => pipeline.try_submit(converted.spans)?,
+            None => pipeline.submit(converted.spans).await?,
         }
         counters.add_accepted(receiver, accepted);
     }
@@ -299,7 +300,7 @@ mod tests {
         let mut good = otlp_span(&TRACE, &SPAN, &[], "ok");
         good.trace_state = "vendor=1".into();
         let req = request("checkout", vec![good, otlp_span(&[1], &SPAN, &[], "bad")]);
-        let response = ingest(&pipeline, Receiver::OtlpGrpc, req).unwrap();
+        let response = ingest(&pipeline, Receiver::OtlpGrpc, req).await.unwrap();
         assert_eq!(response.partial_success.unwrap().rejected_spans, 1);
         let batch = drain.recv_accepted().await.unwrap();
         assert_eq!(batch.spans.len(), 1);

@@ -58,6 +58,7 @@ impl TraceService for OtlpGrpcReceiver {
         request: Request<ExportTraceServiceRequest>,
     ) -> Result<Response<ExportTraceServiceResponse>, Status> {
         ingest(&self.pipeline, Receiver::OtlpGrpc, request.into_inner())
+            .await
             .map(Response::new)
             .map_err(|err| {
                 self.pipeline

@@ -64,7 +64,7 @@ async fn handle(
 ) -> Result<ExportTraceServiceResponse, ReceiveError> {
     let bytes = http_body::read(headers, body, shared.max_request_bytes).await?;
     let request = decode(format, &bytes)?;
-    ingest(&shared.pipeline, Receiver::OtlpHttp, request)
+    ingest(&shared.pipeline, Receiver::OtlpHttp, request).await
 }
 
 /// Decodes an export request in `format`.

@@ -154,7 +154,7 @@ async fn grpc_backend(script: Vec<Answer>, log: Arc<Log>) -> SocketAddr {
 /// Starts an exporter to `url`, queues `spans` spans, and returns its counters once the
 /// queue is empty again.
 async fn export(url: String, spans: u64) -> Arc<ExportCounters> {
-    let (queue, handle) = spawn(ExporterConfig::parse(&url).unwrap());
+    let (queue, handle) = spawn(ExporterConfig::parse(&url).unwrap()).unwrap();
     let batch: Vec<_> = (1..=spans)
         .map(|s| stored(7, s, None, "svc", "op"))
         .collect();
@@ -235,7 +235,7 @@ async fn batches_are_merged_up_to_the_size_limit() {
     let mut config = ExporterConfig::parse(&format!("grpc://{addr}")).unwrap();
     config.batch_spans = 4;
     config.batch_timeout = Duration::from_secs(60);
-    let (queue, handle) = spawn(config);
+    let (queue, handle) = spawn(config).unwrap();
     for trace in 1..=5u128 {
         let spans = [
             stored(trace, 1, None, "a", "x"),
@@ -266,7 +266,7 @@ async fn flush_deadline_bounds_shutdown_and_counts_the_loss() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap()
     };
-    let (queue, handle) = spawn(ExporterConfig::parse(&format!("grpc://{addr}")).unwrap());
+    let (queue, handle) = spawn(ExporterConfig::parse(&format!("grpc://{addr}")).unwrap()).unwrap();
     let spans = [stored(1, 1, None, "a", "x")];
     queue
         .try_enqueue(ExportItem::new(Arc::new(to_resource_spans(&spans))))
@@ -280,4 +280,63 @@ async fn flush_deadline_bounds_shutdown_and_counts_the_loss() {
         .await;
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!((s.sent, s.failed, s.queued), (0, 1, 0));
+}
+
+/// An exporter whose queue persists in `dir`, with a retry budget of 100 ms.
+fn persistent_config(url: &str, dir: &std::path::Path) -> ExporterConfig {
+    let mut config = ExporterConfig::parse(url).unwrap();
+    config.retry = crate::export::RetryPolicy {
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(20),
+        max_elapsed: Duration::from_millis(100),
+    };
+    config.persist = Some(crate::export::persist::PersistConfig::new(dir.to_owned()));
+    config
+}
+
+#[tokio::test]
+async fn a_persistent_queue_retries_past_the_budget_and_acknowledges_on_delivery() {
+    let dir = crate::export::persist::test_dir::TestDir::new("exporter-persist");
+    let log = Arc::new(Log::default());
+    // Throttled for well over the 100 ms budget (each wait is at least 20 ms), then accepted.
+    let mut script = vec![Answer::Throttle(1); 12];
+    script.push(Answer::Ok);
+    let addr = grpc_backend(script, Arc::clone(&log)).await;
+    let config = persistent_config(&format!("grpc://{addr}"), dir.path());
+    let (queue, handle) = spawn(config).unwrap();
+    let spans: Vec<_> = (1..=3).map(|s| stored(9, s, None, "svc", "op")).collect();
+    queue
+        .try_enqueue(ExportItem::new(Arc::new(to_resource_spans(&spans))))
+        .unwrap();
+    let counters = handle.counters();
+    wait_until("delivered", || counters.snapshot().sent == 3).await;
+    wait_until("acknowledged", || counters.snapshot().queued_bytes == 0).await;
+    let s = counters.snapshot();
+    assert_eq!((s.failed, s.queued), (0, 0));
+    assert_eq!(log.attempts().len(), 13);
+    drop(queue);
+    handle
+        .shutdown(Instant::now() + Duration::from_secs(5))
+        .await;
+
+    // Nothing is replayed: the acknowledged record is gone.
+    let config = persistent_config(&format!("grpc://{addr}"), dir.path());
+    let (_queue, handle) = spawn(config).unwrap();
+    assert_eq!(handle.counters().snapshot().queued_bytes, 0);
+}
+
+#[tokio::test]
+async fn a_persistent_queue_does_not_keep_what_the_backend_refuses_for_good() {
+    let dir = crate::export::persist::test_dir::TestDir::new("exporter-refused");
+    let log = Arc::new(Log::default());
+    let addr = grpc_backend(vec![Answer::Refuse], Arc::clone(&log)).await;
+    let (queue, handle) = spawn(persistent_config(&format!("grpc://{addr}"), dir.path())).unwrap();
+    let spans = [stored(1, 1, None, "a", "x"), stored(1, 2, None, "a", "x")];
+    queue
+        .try_enqueue(ExportItem::new(Arc::new(to_resource_spans(&spans))))
+        .unwrap();
+    let counters = handle.counters();
+    wait_until("given up", || counters.snapshot().failed == 2).await;
+    wait_until("acknowledged", || counters.snapshot().queued_bytes == 0).await;
+    assert_eq!(log.attempts().len(), 1);
 }

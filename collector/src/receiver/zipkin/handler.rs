@@ -56,7 +56,7 @@ async fn handle(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<(), 
     let spans = decode(format, &bytes)?;
     let count = spans.len();
     if count > 0 {
-        shared.pipeline.try_submit(spans)?;
+        shared.pipeline.submit(spans).await?;
         shared
             .pipeline
             .counters()
