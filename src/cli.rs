@@ -30,7 +30,7 @@ pub enum Command {
     Collector(CollectorArgs),
     /// Run the sidecar proxy for one workload.
     Sidecar(SidecarArgs),
-    /// Read and change sampling at runtime through a collector's API (not built yet).
+    /// Read and change sampling at runtime through a collector's API.
     Sampling(SamplingArgs),
     /// Add the meshtrace init container and sidecar to Kubernetes YAML (like `istioctl kube-inject`).
     Inject(InjectArgs),
