@@ -30,7 +30,7 @@ use crate::sampling_api::{self, SamplingManagerService};
 use crate::store::TraceStore;
 use crate::strategy::{self, StoreError, StoreOptions, StrategyStore};
 use crate::tail;
-use crate::tail::{TailCounters, TailLimits, TailProcessor};
+use crate::tail::{TailCounters, TailShards};
 use arc_swap::ArcSwap;
 use sampler::tail::TailPolicySet;
 
@@ -128,13 +128,15 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
     let memory = Arc::new(MemoryLimiter::default());
     let pipeline = pipeline
         .carrying_otlp(!exporter_configs.is_empty())
+        .with_tail_policies(Arc::clone(&tail_policies))
         .with_memory_limiter(Arc::clone(&memory));
     let (queues, exporters): (Vec<_>, Vec<_>) =
         exporter_configs.into_iter().map(export::spawn).unzip();
-    let tail = TailProcessor::new(
+    let tail = TailShards::new(
         Arc::clone(&tail_policies),
-        TailLimits::default(),
+        config.tail_buffer.limits(),
         Arc::clone(&tail_counters),
+        config.tail_buffer.shard_count(),
     );
     let adaptive = Arc::new(AdaptiveController::new(config.adaptive.clone()));
     let aggregator = Arc::new(Aggregator::new(

@@ -1,28 +1,28 @@
-//! The consuming side of the pipeline: one task moving accepted batches through tail sampling
-//! (when policies are set) into the store and into every exporter's queue.
+//! The consuming side of the pipeline: one task moving accepted batches into the store and
+//! every exporter's queue, or, when tail policies are set, to the tail-sampling shard tasks
+//! (`tail_tasks.rs`), which deliver what they keep.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use tokio::time::{Duration, Instant, MissedTickBehavior};
+use tokio::time::Instant;
 
 use super::channel::{Accepted, SpanBatch};
+use super::sink::Sink;
+use super::tail_tasks::TailRouter;
 use crate::adaptive::AdaptiveController;
 use crate::aggregate::Aggregator;
-use crate::export::{ExportItem, ExportQueue, to_resource_spans};
-use crate::store::{StoredSpan, TraceStore};
-use crate::tail::TailProcessor;
-
-/// How often buffered traces are checked for their decision deadline.
-const TAIL_TICK: Duration = Duration::from_millis(100);
+use crate::export::ExportQueue;
+use crate::store::TraceStore;
+use crate::tail::TailShards;
 
 /// The consuming side, owned by the drain task.
 #[derive(Debug)]
 pub struct PipelineDrain {
     rx: mpsc::Receiver<Accepted>,
     exporters: Vec<ExportQueue>,
-    tail: Option<TailProcessor>,
+    tail: Option<TailShards>,
     aggregator: Option<Arc<Aggregator>>,
     adaptive: Option<Arc<AdaptiveController>>,
 }
@@ -51,8 +51,8 @@ impl PipelineDrain {
         self
     }
 
-    /// Tail-samples every batch with `tail` before delivering it.
-    pub fn with_tail(mut self, tail: TailProcessor) -> Self {
+    /// Tail-samples every batch with `tail` (one task per shard) before delivering it.
+    pub fn with_tail(mut self, tail: TailShards) -> Self {
         self.tail = Some(tail);
         self
     }
@@ -77,79 +77,46 @@ impl PipelineDrain {
 
     /// Delivers batches until `shutdown` completes, then refuses new batches and delivers
     /// the ones already accepted before returning (dropping the exporters' queues, which
-    /// lets them flush and stop).
+    /// lets them flush and stop). Tail-sampling shards decide what they still hold first.
     pub async fn run(mut self, store: Arc<TraceStore>, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
-        let mut tick = tokio::time::interval(TAIL_TICK);
-        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let sink = Sink {
+            store,
+            exporters: std::mem::take(&mut self.exporters),
+        };
+        let mut tail = self
+            .tail
+            .take()
+            .map(|shards| TailRouter::spawn(shards, &sink));
         loop {
             tokio::select! {
                 batch = self.rx.recv() => match batch {
-                    Some(batch) => self.deliver(&store, batch),
+                    Some(batch) => self.deliver(&sink, tail.as_mut(), batch).await,
                     None => break,
                 },
-                _ = tick.tick(), if self.tail.is_some() => self.expire(&store),
                 () = &mut shutdown => break,
             }
         }
         self.rx.close();
         while let Some(batch) = self.rx.recv().await {
-            self.deliver(&store, batch);
+            self.deliver(&sink, tail.as_mut(), batch).await;
         }
-        // Whatever still waits for a decision is decided now.
-        let mut kept = Vec::new();
-        if let Some(tail) = &mut self.tail {
-            tail.flush(Instant::now(), &mut kept);
+        if let Some(tail) = tail {
+            tail.finish().await;
         }
-        self.deliver_spans(&store, kept);
     }
 
-    fn expire(&mut self, store: &TraceStore) {
-        let mut kept = Vec::new();
-        if let Some(tail) = &mut self.tail {
-            tail.expire(Instant::now(), &mut kept);
-        }
-        self.deliver_spans(store, kept);
-    }
-
-    fn deliver(&mut self, store: &TraceStore, batch: Accepted) {
+    async fn deliver(&self, sink: &Sink, tail: Option<&mut TailRouter>, batch: Accepted) {
         if let Some(aggregator) = &self.aggregator {
             aggregator.observe_batch(&batch.spans, Instant::now());
         }
         if let Some(adaptive) = &self.adaptive {
             adaptive.observe(&batch.spans);
         }
-        match &mut self.tail {
-            Some(tail) if !tail.passes_through() => {
-                let mut kept = Vec::new();
-                tail.accept(batch.spans, Instant::now(), &mut kept);
-                self.deliver_spans(store, kept);
-            }
-            _ => self.deliver_batch(store, batch),
+        match tail {
+            Some(tail) if !tail.passes_through() => tail.route(batch.spans).await,
+            _ => sink.deliver(batch),
         }
-    }
-
-    /// Delivers tail-sampled spans: their OTLP form is rebuilt (they were annotated).
-    fn deliver_spans(&self, store: &TraceStore, spans: Vec<StoredSpan>) {
-        if spans.is_empty() {
-            return;
-        }
-        self.deliver_batch(store, Accepted { spans, otlp: None });
-    }
-
-    fn deliver_batch(&self, store: &TraceStore, batch: Accepted) {
-        if !self.exporters.is_empty() && !batch.spans.is_empty() {
-            let otlp = batch
-                .otlp
-                .unwrap_or_else(|| to_resource_spans(&batch.spans));
-            let item = ExportItem::new(Arc::new(otlp));
-            for queue in &self.exporters {
-                // A full queue drops the batch for that exporter and counts it; the store
-                // and the other exporters still get it.
-                let _ = queue.try_enqueue(item.clone());
-            }
-        }
-        store.insert(batch.spans);
     }
 }
 
@@ -174,6 +141,42 @@ mod tests {
         drain.run(Arc::clone(&store), async {}).await;
         assert_eq!(store.stats().traces, 3);
         assert_eq!(pipeline.try_submit(Vec::new()), Err(SubmitError::Closed));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn shard_tasks_decide_and_deliver_everything_they_hold_at_shutdown() {
+        use arc_swap::ArcSwap;
+        use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
+        use sampler::tail::{TailPolicyDocument, TailPolicySet};
+
+        use crate::tail::{TailCounters, TailLimits, TailShards};
+
+        let doc: TailPolicyDocument = serde_yaml_ng::from_str(
+            "{decision_wait: 1h, policies: [{name: errors, type: status_code, \
+             status_code: {status_codes: [ERROR]}}]}",
+        )
+        .unwrap();
+        let policies = Arc::new(ArcSwap::from_pointee(
+            TailPolicySet::from_document(doc).unwrap(),
+        ));
+        let counters = Arc::new(TailCounters::default());
+        let shards = TailShards::new(policies, TailLimits::default(), counters.clone(), 2);
+        let (pipeline, drain) = Pipeline::bounded(64);
+        for trace in 1..=40u128 {
+            let mut span = stored(trace, 2, Some(1), "a", "op");
+            if trace % 4 == 0 {
+                span.status.code = StatusCode::Error;
+            }
+            pipeline.try_submit(vec![span]).unwrap();
+        }
+        let store = Arc::new(TraceStore::new(StoreConfig::default()));
+        drain
+            .with_tail(shards)
+            .run(Arc::clone(&store), async {})
+            .await;
+        assert_eq!(store.stats().traces, 10, "exactly the error traces");
+        assert_eq!(TailCounters::get(&counters.traces_dropped), 30);
+        assert_eq!(TailCounters::get(&counters.traces_buffered), 0);
     }
 
     #[tokio::test]

@@ -11,6 +11,8 @@ mod channel;
 mod counters;
 mod drain;
 pub mod memory;
+mod sink;
+mod tail_tasks;
 
 pub use channel::{Accepted, Pipeline, SpanBatch, SubmitError};
 pub use counters::{IngestCounters, Receiver, Refusal, Sample};

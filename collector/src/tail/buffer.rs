@@ -38,6 +38,8 @@ pub(super) struct Timing {
     pub after_root: Option<Duration>,
     /// A trace growing past this many bytes is decided at once.
     pub max_trace_bytes: Option<u64>,
+    /// A trace reaching this many spans is decided at once.
+    pub max_trace_spans: u64,
 }
 
 impl TraceBuffer {
@@ -70,10 +72,10 @@ impl TraceBuffer {
         if let (true, Some(grace)) = (is_root, timing.after_root) {
             sooner = Some(now + grace);
         }
-        if timing
+        let too_big = timing
             .max_trace_bytes
-            .is_some_and(|max| pending.bytes > max)
-        {
+            .is_some_and(|max| pending.bytes > max);
+        if too_big || pending.spans.len() as u64 >= timing.max_trace_spans {
             sooner = Some(now);
         }
         if let Some(at) = sooner.filter(|at| *at < pending.deadline) {

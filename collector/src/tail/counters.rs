@@ -32,8 +32,13 @@ impl TailCounters {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(super) fn set(counter: &AtomicU64, value: u64) {
-        counter.store(value, Ordering::Relaxed);
+    /// Moves a gauge several writers add to from `was` to `now` for one writer.
+    pub(super) fn shift(gauge: &AtomicU64, was: u64, now: u64) {
+        if now >= was {
+            gauge.fetch_add(now - was, Ordering::Relaxed);
+        } else {
+            gauge.fetch_sub(was - now, Ordering::Relaxed);
+        }
     }
 
     pub(super) fn kept_by(&self, policy: Option<&str>) {
