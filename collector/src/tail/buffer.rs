@@ -1,4 +1,4 @@
-//! The trace buffer: spans grouped by trace id, each trace with a decision deadline, ordered
+//! The trace buffer: spans grouped by trace id (packed, `compact.rs`), each trace with a decision deadline, ordered
 //! by a min-heap of deadlines (stale heap entries are skipped when a root span brought a
 //! trace's deadline forward).
 
@@ -8,6 +8,7 @@ use std::collections::{BinaryHeap, HashMap};
 use sampler::TraceId;
 use tokio::time::{Duration, Instant};
 
+use super::compact::BufferedSpan;
 use super::view::span_size;
 use crate::store::StoredSpan;
 
@@ -15,7 +16,7 @@ use crate::store::StoredSpan;
 #[derive(Debug)]
 pub(super) struct Pending {
     pub trace_id: TraceId,
-    pub spans: Vec<StoredSpan>,
+    pub spans: Vec<BufferedSpan>,
     pub bytes: u64,
     pub deadline: Instant,
 }
@@ -52,8 +53,10 @@ impl TraceBuffer {
         timing: Timing,
     ) {
         let key = trace_id.to_bytes();
-        let size = span_size(&span) as u64;
+        let size = span_size(&span);
         let is_root = span.parent_span_id.is_none();
+        let span = BufferedSpan::pack(span, size);
+        let size = size as u64;
         let pending = self.traces.entry(key).or_insert_with(|| {
             let deadline = now + timing.decision_wait;
             self.deadlines.push(Reverse((deadline, key)));

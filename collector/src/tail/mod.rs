@@ -10,6 +10,7 @@
 mod annotate;
 mod buffer;
 mod cache;
+mod compact;
 mod config;
 mod counters;
 pub mod file;

@@ -200,7 +200,9 @@ impl TailProcessor {
             change: decision.change,
             adjusted_count: decision.adjusted_count(),
         };
-        for mut span in pending.spans {
+        out.reserve(pending.spans.len());
+        for span in pending.spans {
+            let mut span = span.unpack();
             annotate(&mut span, &info);
             out.push(span);
         }
