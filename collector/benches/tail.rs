@@ -365,9 +365,51 @@ fn receive_tail_export(c: &mut Criterion) {
     );
 }
 
+/// The same on two threads, each with its own shard and its own traces (the drain's
+/// routing hop is left out), sharing the policy set, its rate limiter and the counters as
+/// the collector's shard tasks do: wall time for both threads' spans.
+fn two_shards(c: &mut Criterion) {
+    let requests = requests();
+    let mut group = c.benchmark_group("tail");
+    group.throughput(Throughput::Elements(2 * SPANS_PER_REQUEST as u64));
+    let counters = Arc::new(TailCounters::default());
+    let mut shards = TailShards::new(policies(), TailLimits::default(), counters, 2).into_shards();
+    let start = Instant::now();
+    let mut done = 0usize;
+    group.bench_function("receive_tail_export/2_shards_2_threads", |b| {
+        b.iter_custom(|iters| {
+            let began = StdInstant::now();
+            std::thread::scope(|scope| {
+                for (t, shard) in shards.iter_mut().enumerate() {
+                    let requests = &requests;
+                    scope.spawn(move || {
+                        let mut kept = Vec::new();
+                        for i in 0..iters as usize {
+                            let k = done + i;
+                            let now = start + REQUEST_INTERVAL * k as u32;
+                            let spans = convert_request(receive(requests, 2 * k + t)).spans;
+                            shard.accept(spans, now, &mut kept);
+                            if !kept.is_empty() {
+                                let request = ExportTraceServiceRequest {
+                                    resource_spans: to_resource_spans(&kept),
+                                };
+                                black_box(request.encode_to_vec());
+                                kept.clear();
+                            }
+                        }
+                    });
+                }
+            });
+            done += iters as usize;
+            began.elapsed()
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(5)).warm_up_time(Duration::from_secs(2));
-    targets = receive_tail_export
+    targets = receive_tail_export, two_shards
 }
 criterion_main!(benches);
