@@ -1,332 +1,48 @@
-//! Tail sampling end to end on one core: OTLP export requests as a sidecar sends them are
-//! decoded and converted (receive), buffered and decided by a realistic policy set (tail),
-//! and what is kept is grouped back into OTLP and encoded (export). Before criterion runs,
-//! the bench prints memory per buffered span against the spans' protobuf size, measured with
-//! a counting global allocator.
+//! Tail sampling end to end: OTLP export requests as a sidecar sends them are decoded and
+//! converted (receive), buffered and decided by a realistic policy set (tail), and what is
+//! kept is grouped back into OTLP and encoded (export). Time is the measuring threads' own
+//! CPU time (`/proc/thread-self/schedstat`), so the figures are per core even on a shared
+//! machine; wall time where that file is missing.
 
 // Criterion's macros generate undocumented items; a bench is not public API.
 #![allow(missing_docs)]
 // Setup failures in a bench may panic: it is not shipped code.
 #![allow(clippy::expect_used)]
 
-use std::alloc::System;
+mod support;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::{Duration, Instant as StdInstant};
 
-use arc_swap::ArcSwap;
 use collector::export::to_resource_spans;
 use collector::receiver::otlp::convert_request;
 use collector::tail::{TailCounters, TailLimits, TailShards};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::common::v1::any_value::Value;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
-use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
 use prost::Message;
-use sampler::tail::{TailPolicyDocument, TailPolicySet};
-use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
+use support::{REQUEST_INTERVAL, SPANS_PER_REQUEST, policies, receive, requests};
 use tokio::time::Instant;
 
-#[global_allocator]
-static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
-
-/// Spans per export request (the sidecar's and the OpenTelemetry SDKs' batch size).
-const SPANS_PER_REQUEST: usize = 512;
-/// Spans per trace: an ingress call fanning out to two services, each calling one more.
-const SPANS_PER_TRACE: u64 = 5;
-/// Traces whose spans interleave in the stream (arriving in the same requests).
-const IN_FLIGHT: u64 = 100;
-/// Distinct requests encoded up front; later passes reuse them with fresh trace ids.
-const REQUESTS: usize = 64;
-/// Virtual time between two requests: 512 spans every 5 ms is about 100,000 spans/s.
-const REQUEST_INTERVAL: Duration = Duration::from_millis(5);
-
-/// Errors, slow traces, 10% of the rest, and a rate limit, as in the issue.
-const POLICIES: &str = "
-decision_wait: 5s
-decision_wait_after_root_received: 1s
-num_traces: 100000
-policies:
-  - name: errors
-    type: status_code
-    status_code: {status_codes: [ERROR]}
-  - name: slow
-    type: latency
-    latency: {threshold_ms: 500}
-  - name: ten-percent
-    type: probabilistic
-    probabilistic: {sampling_percentage: 10}
-  - name: rate
-    type: rate_limiting
-    rate_limiting: {spans_per_second: 5000}
-";
-
-fn splitmix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^ (x >> 31)
+/// CPU time this thread has run, when the kernel tells.
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
 }
 
-fn kv(key: &str, value: Value) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..Default::default()
+/// Measures `work` by this thread's CPU time, or by wall time.
+fn timed(work: impl FnOnce()) -> Duration {
+    let (cpu, wall) = (thread_cpu(), StdInstant::now());
+    work();
+    match (cpu, thread_cpu()) {
+        (Some(before), Some(after)) => after.saturating_sub(before),
+        _ => wall.elapsed(),
     }
-}
-
-fn s(key: &str, value: &str) -> KeyValue {
-    kv(key, Value::StringValue(value.to_owned()))
-}
-
-const SERVICES: [&str; 4] = ["productpage", "reviews", "ratings", "details"];
-
-/// A resource as a sidecar describes its pod.
-fn resource(service: &str, pod: u64) -> Resource {
-    Resource {
-        attributes: vec![
-            s("service.name", service),
-            s("service.version", "v2"),
-            s("service.namespace", "bookinfo"),
-            s(
-                "service.instance.id",
-                &format!("{service}-7d9f8c6b5-{pod:05x}"),
-            ),
-            s("k8s.pod.name", &format!("{service}-7d9f8c6b5-{pod:05x}")),
-            s("k8s.namespace.name", "bookinfo"),
-            s("k8s.node.name", "gke-mesh-default-pool-3f1a2b4c-x7k2"),
-            s("k8s.deployment.name", service),
-            s("host.name", &format!("{service}-7d9f8c6b5-{pod:05x}")),
-            s("telemetry.sdk.name", "meshtrace"),
-            s("telemetry.sdk.language", "rust"),
-            s("telemetry.sdk.version", "0.1.0"),
-        ],
-        ..Default::default()
-    }
-}
-
-fn id_bytes(seed: u64) -> [u8; 8] {
-    splitmix(seed).max(1).to_be_bytes()
-}
-
-/// Span `k` of trace `trace` (0 is the root; 1 and 2 its children; 3 and 4 theirs).
-fn span(trace: u64, k: u64) -> Span {
-    let r = splitmix(trace ^ 0x5eed);
-    let mut trace_id = [0u8; 16];
-    trace_id[..8].copy_from_slice(&id_bytes(trace));
-    trace_id[8..].copy_from_slice(&id_bytes(trace ^ 0xabcd));
-    let span_id = |k: u64| id_bytes(trace * 8 + k + 1).to_vec();
-    let parent = match k {
-        0 => Vec::new(),
-        1 | 2 => span_id(0),
-        _ => span_id(k - 2),
-    };
-    // 1% of traces fail in their deepest call, 1% are slow (600 ms), the rest 2-60 ms.
-    let failed = r.is_multiple_of(100) && k == 4;
-    let millis = if r % 100 == 1 { 600 } else { 2 + (r >> 8) % 58 } >> (k / 2);
-    let start = 1_700_000_000_000_000_000 + trace * 1_000_000 + k * 100_000;
-    let server = k.is_multiple_of(2);
-    let route = [
-        "/productpage",
-        "/reviews/{id}",
-        "/ratings/{id}",
-        "/details/{id}",
-    ][(k % 4) as usize];
-    let peer = SERVICES[((k + 1) % 4) as usize];
-    Span {
-        trace_id: trace_id.to_vec(),
-        span_id: span_id(k),
-        parent_span_id: parent,
-        trace_state: format!("ot=th:0;rv:{:014x}", r >> 8),
-        name: format!("GET {route}"),
-        kind: if server {
-            SpanKind::Server
-        } else {
-            SpanKind::Client
-        } as i32,
-        start_time_unix_nano: start,
-        end_time_unix_nano: start + millis * 1_000_000,
-        attributes: vec![
-            s("http.request.method", "GET"),
-            s("url.path", &route.replace("{id}", &(r % 1000).to_string())),
-            s("http.route", route),
-            kv(
-                "http.response.status_code",
-                Value::IntValue(if failed { 503 } else { 200 }),
-            ),
-            s(
-                "server.address",
-                &format!("{peer}.bookinfo.svc.cluster.local"),
-            ),
-            s(
-                "network.peer.address",
-                &format!("10.8.{}.{}", r % 200, k + 10),
-            ),
-            s(
-                "upstream_cluster",
-                &format!("outbound|9080||{peer}.bookinfo.svc.cluster.local"),
-            ),
-            s(
-                "guid:x-request-id",
-                &format!("{:016x}-{:04x}-4{:03x}", r, k, r % 4096),
-            ),
-            s(
-                "user_agent.original",
-                "Mozilla/5.0 (X11; Linux x86_64) Chrome/124.0",
-            ),
-            s("component", "proxy"),
-        ],
-        status: Some(Status {
-            code: if failed {
-                StatusCode::Error
-            } else {
-                StatusCode::Unset
-            } as i32,
-            message: if failed {
-                "upstream connect error".into()
-            } else {
-                String::new()
-            },
-        }),
-        ..Default::default()
-    }
-}
-
-/// `REQUESTS` export requests: traces interleave `IN_FLIGHT` at a time, deepest spans
-/// first and roots last (a span is exported when it ends); each request comes from one pod.
-fn requests() -> Vec<Vec<u8>> {
-    let spans_needed = (REQUESTS * SPANS_PER_REQUEST) as u64;
-    let mut stream = Vec::new();
-    let mut base = 0;
-    while (stream.len() as u64) < spans_needed {
-        for k in (0..SPANS_PER_TRACE).rev() {
-            for t in 0..IN_FLIGHT {
-                stream.push(span(base + t, k));
-            }
-        }
-        base += IN_FLIGHT;
-    }
-    stream
-        .chunks(SPANS_PER_REQUEST)
-        .take(REQUESTS)
-        .enumerate()
-        .map(|(i, spans)| {
-            let service = SERVICES[i % SERVICES.len()];
-            ExportTraceServiceRequest {
-                resource_spans: vec![ResourceSpans {
-                    resource: Some(resource(service, i as u64 % 7)),
-                    scope_spans: vec![ScopeSpans {
-                        scope: Some(InstrumentationScope {
-                            name: "meshtrace-sidecar".into(),
-                            version: "0.1.0".into(),
-                            ..Default::default()
-                        }),
-                        spans: spans.to_vec(),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }],
-            }
-            .encode_to_vec()
-        })
-        .collect()
-}
-
-fn policies() -> Arc<ArcSwap<TailPolicySet>> {
-    let doc: TailPolicyDocument = serde_yaml_ng::from_str(POLICIES).expect("policy document");
-    Arc::new(ArcSwap::from_pointee(
-        TailPolicySet::from_document(doc).expect("policy set"),
-    ))
-}
-
-/// Decodes request `n` (cycling over `requests`), with trace ids changed on every pass so
-/// each pass brings new traces rather than late spans.
-fn receive(requests: &[Vec<u8>], n: usize) -> ExportTraceServiceRequest {
-    let pass = (n / requests.len()) as u64;
-    let mut request = ExportTraceServiceRequest::decode(requests[n % requests.len()].as_slice())
-        .expect("request decodes");
-    if pass > 0 {
-        let salt = splitmix(pass);
-        for span in request
-            .resource_spans
-            .iter_mut()
-            .flat_map(|rs| &mut rs.scope_spans)
-            .flat_map(|ss| &mut ss.spans)
-        {
-            for (byte, salt) in span.trace_id[8..].iter_mut().zip(salt.to_be_bytes()) {
-                *byte ^= salt;
-            }
-        }
-    }
-    request
-}
-
-/// Bytes currently allocated.
-fn live_bytes() -> isize {
-    let stats = GLOBAL.stats();
-    stats.bytes_allocated as isize - stats.bytes_deallocated as isize + stats.bytes_reallocated
-}
-
-/// Buffers every span of `requests` (no decision: the wait is an hour) and prints the heap
-/// it holds per span against the spans' OTLP protobuf size.
-fn memory_per_buffered_span(requests: &[Vec<u8>]) {
-    let doc = POLICIES
-        .replace("decision_wait: 5s", "decision_wait: 1h")
-        .replace("decision_wait_after_root_received: 1s\n", "");
-    let doc: TailPolicyDocument = serde_yaml_ng::from_str(&doc).expect("policy document");
-    let set = Arc::new(ArcSwap::from_pointee(
-        TailPolicySet::from_document(doc).expect("policy set"),
-    ));
-    let mut spans = 0usize;
-    let mut span_bytes = 0usize;
-    let mut request_bytes = 0usize;
-    let before = live_bytes();
-    let mut tail = TailShards::new(
-        set,
-        TailLimits::default(),
-        Arc::new(TailCounters::default()),
-        1,
-    );
-    let now = Instant::now();
-    let mut out = Vec::new();
-    for (n, bytes) in requests.iter().enumerate() {
-        let request = receive(requests, n);
-        for span in request
-            .resource_spans
-            .iter()
-            .flat_map(|rs| &rs.scope_spans)
-            .flat_map(|ss| &ss.spans)
-        {
-            spans += 1;
-            // The span as a repeated field of its scope: tag, length, message.
-            let len = span.encoded_len();
-            span_bytes += 1 + prost::length_delimiter_len(len) + len;
-        }
-        request_bytes += bytes.len();
-        tail.accept(convert_request(request).spans, now, &mut out);
-    }
-    assert!(out.is_empty(), "nothing is decided within the hour");
-    let held = (live_bytes() - before) as f64;
-    let per_span = held / spans as f64;
-    let proto = span_bytes as f64 / spans as f64;
-    let request = request_bytes as f64 / spans as f64;
-    println!(
-        "memory: {spans} spans buffered hold {held:.0} heap bytes: {per_span:.0} B/span; \
-         OTLP span {proto:.0} B ({:.2}x), request bytes per span {request:.0} B ({:.2}x)",
-        per_span / proto,
-        per_span / request,
-    );
-    black_box(tail);
 }
 
 fn receive_tail_export(c: &mut Criterion) {
     let requests = requests();
-    memory_per_buffered_span(&requests);
     let mut group = c.benchmark_group("tail");
     group.throughput(Throughput::Elements(SPANS_PER_REQUEST as u64));
     let counters = Arc::new(TailCounters::default());
@@ -336,22 +52,22 @@ fn receive_tail_export(c: &mut Criterion) {
     let mut exported = 0usize;
     group.bench_function("receive_tail_export/1_shard", |b| {
         b.iter_custom(|iters| {
-            let began = StdInstant::now();
             let mut kept = Vec::new();
-            for _ in 0..iters {
-                let now = start + REQUEST_INTERVAL * n as u32;
-                let spans = convert_request(receive(&requests, n)).spans;
-                tail.accept(spans, now, &mut kept);
-                if !kept.is_empty() {
-                    let request = ExportTraceServiceRequest {
-                        resource_spans: to_resource_spans(&kept),
-                    };
-                    exported += black_box(request.encode_to_vec()).len();
-                    kept.clear();
+            timed(|| {
+                for _ in 0..iters {
+                    let now = start + REQUEST_INTERVAL * n as u32;
+                    let spans = convert_request(receive(&requests, n)).spans;
+                    tail.accept(spans, now, &mut kept);
+                    if !kept.is_empty() {
+                        let request = ExportTraceServiceRequest {
+                            resource_spans: to_resource_spans(&kept),
+                        };
+                        exported += black_box(request.encode_to_vec()).len();
+                        kept.clear();
+                    }
+                    n += 1;
                 }
-                n += 1;
-            }
-            began.elapsed()
+            })
         })
     });
     group.finish();
@@ -367,7 +83,7 @@ fn receive_tail_export(c: &mut Criterion) {
 
 /// The same on two threads, each with its own shard and its own traces (the drain's
 /// routing hop is left out), sharing the policy set, its rate limiter and the counters as
-/// the collector's shard tasks do: wall time for both threads' spans.
+/// the collector's shard tasks do.
 fn two_shards(c: &mut Criterion) {
     let requests = requests();
     let mut group = c.benchmark_group("tail");
@@ -378,30 +94,40 @@ fn two_shards(c: &mut Criterion) {
     let mut done = 0usize;
     group.bench_function("receive_tail_export/2_shards_2_threads", |b| {
         b.iter_custom(|iters| {
-            let began = StdInstant::now();
-            std::thread::scope(|scope| {
-                for (t, shard) in shards.iter_mut().enumerate() {
-                    let requests = &requests;
-                    scope.spawn(move || {
-                        let mut kept = Vec::new();
-                        for i in 0..iters as usize {
-                            let k = done + i;
-                            let now = start + REQUEST_INTERVAL * k as u32;
-                            let spans = convert_request(receive(requests, 2 * k + t)).spans;
-                            shard.accept(spans, now, &mut kept);
-                            if !kept.is_empty() {
-                                let request = ExportTraceServiceRequest {
-                                    resource_spans: to_resource_spans(&kept),
-                                };
-                                black_box(request.encode_to_vec());
-                                kept.clear();
-                            }
-                        }
-                    });
-                }
+            let cpu: Duration = std::thread::scope(|scope| {
+                let workers: Vec<_> = shards
+                    .iter_mut()
+                    .enumerate()
+                    .map(|(t, shard)| {
+                        let requests = &requests;
+                        scope.spawn(move || {
+                            let mut kept = Vec::new();
+                            timed(|| {
+                                for i in 0..iters as usize {
+                                    let k = done + i;
+                                    let now = start + REQUEST_INTERVAL * k as u32;
+                                    let spans = convert_request(receive(requests, 2 * k + t)).spans;
+                                    shard.accept(spans, now, &mut kept);
+                                    if !kept.is_empty() {
+                                        let request = ExportTraceServiceRequest {
+                                            resource_spans: to_resource_spans(&kept),
+                                        };
+                                        black_box(request.encode_to_vec());
+                                        kept.clear();
+                                    }
+                                }
+                            })
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().unwrap_or_default())
+                    .sum()
             });
             done += iters as usize;
-            began.elapsed()
+            // Both threads' CPU time over the two cores: time per core for 2 x 512 spans.
+            cpu / 2
         })
     });
     group.finish();

@@ -46,8 +46,14 @@ impl TailCounters {
             .kept_by_policy
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *map.entry(policy.unwrap_or_default().to_owned())
-            .or_default() += 1;
+        let policy = policy.unwrap_or_default();
+        // Look up before inserting: a kept trace allocates no key once its policy is known.
+        match map.get_mut(policy) {
+            Some(kept) => *kept += 1,
+            None => {
+                map.insert(policy.to_owned(), 1);
+            }
+        }
     }
 
     /// Traces kept per policy.
