@@ -1,6 +1,7 @@
 //! Tail sampling end to end: OTLP export requests as a sidecar sends them are decoded and
 //! converted (receive), buffered and decided by a realistic policy set (tail), and what is
-//! kept is grouped back into OTLP and encoded (export). Time is the measuring threads' own
+//! kept is grouped back into OTLP and encoded (export), with the binary's allocator
+//! (mimalloc; glibc malloc is several times slower here). Time is the measuring threads' own
 //! CPU time (`/proc/thread-self/schedstat`), so the figures are per core even on a shared
 //! machine; wall time where that file is missing.
 
@@ -24,6 +25,10 @@ use prost::Message;
 use support::{REQUEST_INTERVAL, SPANS_PER_REQUEST, policies, receive, requests};
 use tokio::time::Instant;
 
+/// The allocator the `meshtrace` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// CPU time this thread has run, when the kernel tells.
 fn thread_cpu() -> Option<Duration> {
     let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
@@ -39,6 +44,25 @@ fn timed(work: impl FnOnce()) -> Duration {
         (Some(before), Some(after)) => after.saturating_sub(before),
         _ => wall.elapsed(),
     }
+}
+
+/// The receive step alone (decode and convert, then drop), for comparison.
+fn receive_only(c: &mut Criterion) {
+    let requests = requests();
+    let mut group = c.benchmark_group("tail");
+    group.throughput(Throughput::Elements(SPANS_PER_REQUEST as u64));
+    let mut n = 0usize;
+    group.bench_function("receive_only", |b| {
+        b.iter_custom(|iters| {
+            timed(|| {
+                for _ in 0..iters {
+                    black_box(convert_request(receive(&requests, n)).spans);
+                    n += 1;
+                }
+            })
+        })
+    });
+    group.finish();
 }
 
 fn receive_tail_export(c: &mut Criterion) {
@@ -136,6 +160,6 @@ fn two_shards(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(5)).warm_up_time(Duration::from_secs(2));
-    targets = receive_tail_export, two_shards
+    targets = receive_only, receive_tail_export, two_shards
 }
 criterion_main!(benches);
