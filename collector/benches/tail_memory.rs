@@ -80,6 +80,25 @@ fn memory_per_buffered_span(requests: &[Vec<u8>]) {
     black_box(tail);
 }
 
+/// For comparison: the same spans as the receivers hand them over (`StoredSpan`s, as
+/// decoded), held in a `Vec`.
+fn memory_per_decoded_span(requests: &[Vec<u8>]) {
+    let before = live_bytes();
+    let decoded: Vec<Vec<_>> = (0..requests.len())
+        .map(|n| convert_request(receive(requests, n)).spans)
+        .collect();
+    let spans: usize = decoded.iter().map(Vec::len).sum();
+    let held = (live_bytes() - before) as f64;
+    println!(
+        "memory: the same {spans} spans as decoded StoredSpans hold {held:.0} heap bytes: \
+         {:.0} B/span",
+        held / spans as f64
+    );
+    black_box(decoded);
+}
+
 fn main() {
-    memory_per_buffered_span(&requests());
+    let requests = requests();
+    memory_per_buffered_span(&requests);
+    memory_per_decoded_span(&requests);
 }
