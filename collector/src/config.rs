@@ -323,5 +323,30 @@ mod tests {
                 key: "store.max_spans_per_trace"
             })
         );
+        let mut config = CollectorConfig::default();
+        config.tail_buffer.shards = Some(0);
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::Zero {
+                key: "tail_buffer.shards"
+            })
+        );
+        let mut config = CollectorConfig::default();
+        config.tail_buffer.max_bytes = 0;
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::Zero {
+                key: "tail_buffer.max_bytes"
+            })
+        );
+    }
+
+    #[test]
+    fn tail_buffer_reads_from_the_file() {
+        let config: CollectorConfig =
+            serde_yaml_ng::from_str("tail_buffer: {shards: 2, max_spans_per_trace: 50}").unwrap();
+        assert_eq!(config.tail_buffer.shard_count(), 2);
+        assert_eq!(config.tail_buffer.limits().max_spans_per_trace, 50);
+        assert!(serde_yaml_ng::from_str::<CollectorConfig>("tail_buffer: {shardz: 2}").is_err());
     }
 }
