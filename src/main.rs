@@ -22,6 +22,11 @@ use tracing_subscriber::EnvFilter;
 
 use cli::{Cli, Command};
 
+/// mimalloc rather than glibc malloc: with many spans buffered for tail sampling, glibc's
+/// free-list sorting made OTLP decoding 3-4x slower (docs/BENCHMARKS.md, tail sampling).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn init_logging(default_filter: &str) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));

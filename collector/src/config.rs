@@ -106,6 +106,9 @@ pub struct CollectorConfig {
     /// (`decision_wait`, `num_traces`, `policies`). No policies (the default) keeps every
     /// trace without buffering.
     pub tail_sampling: TailPolicyDocument,
+    /// The tail-sampling buffer: shards (one per core by default), byte budget, most spans
+    /// per trace.
+    pub tail_buffer: crate::tail::TailBufferConfig,
 }
 
 impl Default for CollectorConfig {
@@ -121,6 +124,7 @@ impl Default for CollectorConfig {
             exporters: Vec::new(),
             tail_sampling: TailPolicyDocument::default(),
             tail_policies: None,
+            tail_buffer: crate::tail::TailBufferConfig::default(),
             insecure_control: false,
             adaptive: crate::adaptive::AdaptiveSettings::default(),
             memory_limiter: crate::pipeline::memory::MemoryLimitConfig::default(),
@@ -151,6 +155,15 @@ impl CollectorConfig {
             ("store.max_spans_per_trace", self.store.max_spans_per_trace),
             ("pipeline_capacity", self.pipeline_capacity),
             ("max_request_bytes", self.max_request_bytes),
+            ("tail_buffer.shards", self.tail_buffer.shards.unwrap_or(1)),
+            (
+                "tail_buffer.max_bytes",
+                usize::from(self.tail_buffer.max_bytes > 0),
+            ),
+            (
+                "tail_buffer.max_spans_per_trace",
+                usize::from(self.tail_buffer.max_spans_per_trace > 0),
+            ),
         ];
         if let Some((key, _)) = checks.into_iter().find(|(_, value)| *value == 0) {
             return Err(ConfigError::Zero { key });
@@ -375,5 +388,30 @@ mod tests {
                 key: "store.max_spans_per_trace"
             })
         );
+        let mut config = CollectorConfig::default();
+        config.tail_buffer.shards = Some(0);
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::Zero {
+                key: "tail_buffer.shards"
+            })
+        );
+        let mut config = CollectorConfig::default();
+        config.tail_buffer.max_bytes = 0;
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::Zero {
+                key: "tail_buffer.max_bytes"
+            })
+        );
+    }
+
+    #[test]
+    fn tail_buffer_reads_from_the_file() {
+        let config: CollectorConfig =
+            serde_yaml_ng::from_str("tail_buffer: {shards: 2, max_spans_per_trace: 50}").unwrap();
+        assert_eq!(config.tail_buffer.shard_count(), 2);
+        assert_eq!(config.tail_buffer.limits().max_spans_per_trace, 50);
+        assert!(serde_yaml_ng::from_str::<CollectorConfig>("tail_buffer: {shardz: 2}").is_err());
     }
 }

@@ -30,7 +30,7 @@ use crate::sampling_api::{self, SamplingManagerService};
 use crate::store::TraceStore;
 use crate::strategy::{self, StoreError, StoreOptions, StrategyStore};
 use crate::tail;
-use crate::tail::{TailCounters, TailLimits, TailProcessor};
+use crate::tail::{TailCounters, TailShards};
 use arc_swap::ArcSwap;
 use sampler::tail::TailPolicySet;
 
@@ -141,6 +141,7 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
     let pipeline = pipeline
         .carrying_otlp(!exporter_configs.is_empty())
         .persisting(persistent)
+        .with_tail_policies(Arc::clone(&tail_policies))
         .with_memory_limiter(Arc::clone(&memory));
     let (queues, exporters): (Vec<_>, Vec<_>) = exporter_configs
         .into_iter()
@@ -148,10 +149,11 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .unzip();
-    let tail = TailProcessor::new(
+    let tail = TailShards::new(
         Arc::clone(&tail_policies),
-        TailLimits::default(),
+        config.tail_buffer.limits(),
         Arc::clone(&tail_counters),
+        config.tail_buffer.shard_count(),
     );
     let adaptive = Arc::new(AdaptiveController::new(config.adaptive.clone()));
     let aggregator = Arc::new(Aggregator::new(

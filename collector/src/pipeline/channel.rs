@@ -7,7 +7,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use arc_swap::ArcSwap;
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
+use sampler::tail::TailPolicySet;
 use tokio::sync::{mpsc, oneshot};
 
 use super::counters::IngestCounters;
@@ -73,6 +75,7 @@ pub struct Pipeline {
     counters: Arc<IngestCounters>,
     carry_otlp: bool,
     persistent: bool,
+    tail: Option<Arc<ArcSwap<TailPolicySet>>>,
     memory: Arc<MemoryLimiter>,
 }
 
@@ -88,6 +91,7 @@ impl Pipeline {
             counters: Arc::new(IngestCounters::default()),
             carry_otlp: false,
             persistent: false,
+            tail: None,
             memory: Arc::new(MemoryLimiter::default()),
         };
         (pipeline, PipelineDrain::new(rx))
@@ -113,14 +117,25 @@ impl Pipeline {
         self
     }
 
-    /// Whether batches must carry their OTLP form.
+    /// Leaves the OTLP form behind while `policies` tail-samples: kept spans are annotated
+    /// and converted again after their decision, so a copy made on receipt would be waste.
+    pub fn with_tail_policies(mut self, policies: Arc<ArcSwap<TailPolicySet>>) -> Self {
+        self.tail = Some(policies);
+        self
+    }
+
+    /// Whether batches must carry their OTLP form now.
     pub fn carries_otlp(&self) -> bool {
         self.carry_otlp
+            && self
+                .tail
+                .as_ref()
+                .is_none_or(|policies| policies.load().is_keep_all())
     }
 
     /// Offers a batch without waiting; its OTLP form, when needed, is converted from it.
     pub fn try_submit(&self, spans: SpanBatch) -> Result<(), SubmitError> {
-        let otlp = self.carry_otlp.then(|| to_resource_spans(&spans));
+        let otlp = self.carries_otlp().then(|| to_resource_spans(&spans));
         self.send(Accepted::new(spans, otlp))
     }
 
@@ -131,7 +146,7 @@ impl Pipeline {
         spans: SpanBatch,
         otlp: Vec<ResourceSpans>,
     ) -> Result<(), SubmitError> {
-        let otlp = self.carry_otlp.then_some(otlp);
+        let otlp = self.carries_otlp().then_some(otlp);
         self.send(Accepted::new(spans, otlp))
     }
 
@@ -139,7 +154,7 @@ impl Pipeline {
     /// waits until the batch is in their queues on disk, so a success answered to the sender
     /// means the spans survive a crash.
     pub async fn submit(&self, spans: SpanBatch) -> Result<(), SubmitError> {
-        let otlp = self.carry_otlp.then(|| to_resource_spans(&spans));
+        let otlp = self.carries_otlp().then(|| to_resource_spans(&spans));
         self.send_durably(Accepted::new(spans, otlp)).await
     }
 
@@ -149,7 +164,7 @@ impl Pipeline {
         spans: SpanBatch,
         otlp: Vec<ResourceSpans>,
     ) -> Result<(), SubmitError> {
-        let otlp = self.carry_otlp.then_some(otlp);
+        let otlp = self.carries_otlp().then_some(otlp);
         self.send_durably(Accepted::new(spans, otlp)).await
     }
 
@@ -223,5 +238,15 @@ mod tests {
         pipeline.try_submit(spans()).unwrap();
         let otlp = drain.recv_accepted().await.unwrap().otlp.unwrap();
         assert_eq!(otlp, to_resource_spans(&spans()));
+
+        // While tail policies buffer, kept spans are converted after their decision.
+        let policies = Arc::new(ArcSwap::from_pointee(TailPolicySet::keep_all()));
+        let pipeline = pipeline.with_tail_policies(Arc::clone(&policies));
+        assert!(pipeline.carries_otlp());
+        let doc = serde_yaml_ng::from_str("policies: [{name: all, type: always_sample}]").unwrap();
+        policies.store(Arc::new(TailPolicySet::from_document(doc).unwrap()));
+        assert!(!pipeline.carries_otlp());
+        pipeline.try_submit(spans()).unwrap();
+        assert!(drain.recv_accepted().await.unwrap().otlp.is_none());
     }
 }

@@ -1,5 +1,9 @@
-//! The consuming side of the pipeline: one task moving accepted batches through tail sampling
-//! (when policies are set) into the store and into every exporter's queue.
+//! The consuming side of the pipeline: one task moving accepted batches into the store and
+//! every exporter's queue, or, when tail policies are set, to the tail-sampling shard tasks
+//! (`tail_tasks.rs`), which deliver what they keep. With persistent export queues the
+//! sender of a batch is answered once it is on disk: in the queues, or, while tail sampling
+//! buffers it, in the ingest journal, whose segments go once every shard has decided and
+//! delivered what they hold.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,21 +17,23 @@ use tokio::time::{Duration, Instant, MissedTickBehavior};
 
 use super::channel::{Accepted, NotPersisted, SpanBatch};
 use super::journal::Journal;
+use super::sink::Sink;
+use super::tail_tasks::TailRouter;
 use crate::adaptive::AdaptiveController;
 use crate::aggregate::Aggregator;
-use crate::export::{ExportItem, ExportQueue, to_resource_spans};
-use crate::store::{StoredSpan, TraceStore};
-use crate::tail::TailProcessor;
+use crate::export::{ExportQueue, to_resource_spans};
+use crate::store::TraceStore;
+use crate::tail::TailShards;
 
-/// How often buffered traces are checked for their decision deadline.
-const TAIL_TICK: Duration = Duration::from_millis(100);
+/// How often journal segments whose spans are all decided are deleted.
+const JOURNAL_TICK: Duration = Duration::from_millis(100);
 
 /// The consuming side, owned by the drain task.
 #[derive(Debug)]
 pub struct PipelineDrain {
     rx: mpsc::Receiver<Accepted>,
     exporters: Vec<ExportQueue>,
-    tail: Option<TailProcessor>,
+    tail: Option<TailShards>,
     aggregator: Option<Arc<Aggregator>>,
     adaptive: Option<Arc<AdaptiveController>>,
     journal: Option<JournalState>,
@@ -93,8 +99,8 @@ impl PipelineDrain {
         self
     }
 
-    /// Tail-samples every batch with `tail` before delivering it.
-    pub fn with_tail(mut self, tail: TailProcessor) -> Self {
+    /// Tail-samples every batch with `tail` (one task per shard) before delivering it.
+    pub fn with_tail(mut self, tail: TailShards) -> Self {
         self.tail = Some(tail);
         self
     }
@@ -119,9 +125,17 @@ impl PipelineDrain {
 
     /// Delivers batches until `shutdown` completes, then refuses new batches and delivers
     /// the ones already accepted before returning (dropping the exporters' queues, which
-    /// lets them flush and stop).
+    /// lets them flush and stop). Tail-sampling shards decide what they still hold first.
     pub async fn run(mut self, store: Arc<TraceStore>, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let sink = Sink {
+            store,
+            exporters: std::mem::take(&mut self.exporters),
+        };
+        let mut tail = self
+            .tail
+            .take()
+            .map(|shards| TailRouter::spawn(shards, &sink));
         let replay = self
             .journal
             .as_mut()
@@ -129,47 +143,43 @@ impl PipelineDrain {
             .unwrap_or_default();
         for batch in replay {
             // Already in the journal: not appended twice.
-            self.deliver_unjournaled(&store, batch);
+            self.deliver(&sink, tail.as_mut(), batch, false).await;
         }
-        let mut tick = tokio::time::interval(TAIL_TICK);
+        let journaling = self.journal.is_some();
+        let mut tick = tokio::time::interval(JOURNAL_TICK);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 batch = self.rx.recv() => match batch {
-                    Some(batch) => self.deliver(&store, batch),
+                    Some(batch) => self.deliver(&sink, tail.as_mut(), batch, true).await,
                     None => break,
                 },
-                _ = tick.tick(), if self.tail.is_some() => self.expire(&store),
+                _ = tick.tick(), if journaling => self.truncate_journal(tail.as_ref()),
                 () = &mut shutdown => break,
             }
         }
         self.rx.close();
         while let Some(batch) = self.rx.recv().await {
-            self.deliver(&store, batch);
+            self.deliver(&sink, tail.as_mut(), batch, true).await;
         }
-        // Whatever still waits for a decision is decided now.
-        let mut kept = Vec::new();
-        if let Some(tail) = &mut self.tail {
-            tail.flush(Instant::now(), &mut kept);
+        if let Some(tail) = tail {
+            tail.finish().await;
         }
-        self.deliver_spans(&store, kept);
         // Every journaled span has been decided and delivered.
         if let Some(journal) = &mut self.journal {
             journal.journal.clear();
         }
     }
 
-    fn expire(&mut self, store: &TraceStore) {
+    /// Deletes the journal segments whose spans every shard has decided and delivered.
+    fn truncate_journal(&mut self, tail: Option<&TailRouter>) {
+        let Some(journal) = &mut self.journal else {
+            return;
+        };
+        journal.note_wait();
         let now = Instant::now();
-        let mut kept = Vec::new();
-        if let Some(tail) = &mut self.tail {
-            tail.expire(now, &mut kept);
-        }
-        self.deliver_spans(store, kept);
-        // Only now, with what was due at `now` decided and delivered, may records go.
-        if let Some(journal) = &mut self.journal {
-            journal.note_wait();
-            journal.journal.truncate(now);
+        if let Some(decided) = tail.map_or(Some(now), |t| t.decided_through(now)) {
+            journal.journal.truncate_through(decided);
         }
     }
 
@@ -196,15 +206,15 @@ impl PipelineDrain {
             })
     }
 
-    fn deliver(&mut self, store: &TraceStore, batch: Accepted) {
-        self.deliver_with(store, batch, true);
-    }
-
-    fn deliver_unjournaled(&mut self, store: &TraceStore, batch: Accepted) {
-        self.deliver_with(store, batch, false);
-    }
-
-    fn deliver_with(&mut self, store: &TraceStore, mut batch: Accepted, journal: bool) {
+    /// Delivers one batch (journaling it first when tail sampling buffers it and `journal`
+    /// is set) and answers its sender, if one waits.
+    async fn deliver(
+        &mut self,
+        sink: &Sink,
+        tail: Option<&mut TailRouter>,
+        mut batch: Accepted,
+        journal: bool,
+    ) {
         if let Some(aggregator) = &self.aggregator {
             aggregator.observe_batch(&batch.spans, Instant::now());
         }
@@ -212,60 +222,25 @@ impl PipelineDrain {
             adaptive.observe(&batch.spans);
         }
         let reply = batch.persisted.take();
-        let buffering = self.tail.as_ref().is_some_and(|t| !t.passes_through());
-        let persisted = if buffering {
-            // The spans wait in memory for their trace's decision; the journal (when export
-            // queues persist) covers them until then.
-            let now = Instant::now();
-            let journaled = if journal {
-                self.journal(&mut batch, now)
-            } else {
-                Ok(())
-            };
-            let mut kept = Vec::new();
-            if let Some(tail) = &mut self.tail {
-                tail.accept(batch.spans, now, &mut kept);
+        let persisted = match tail {
+            Some(tail) if !tail.passes_through() => {
+                // The spans wait in memory for their trace's decision; the journal (when
+                // export queues persist) covers them until then.
+                let now = Instant::now();
+                let journaled = if journal {
+                    self.journal(&mut batch, now)
+                } else {
+                    Ok(())
+                };
+                tail.route(batch.spans, now).await;
+                journaled
             }
-            self.deliver_spans(store, kept);
-            journaled
-        } else {
-            self.deliver_batch(store, batch)
+            _ => sink.deliver(batch),
         };
         if let Some(reply) = reply {
             // The receiver may have given up waiting; the batch is delivered either way.
             let _ = reply.send(persisted);
         }
-    }
-
-    /// Delivers tail-sampled spans: their OTLP form is rebuilt (they were annotated).
-    fn deliver_spans(&self, store: &TraceStore, spans: Vec<StoredSpan>) {
-        if spans.is_empty() {
-            return;
-        }
-        // Nobody waits on a decided trace; a persistent queue that refuses it counts it.
-        let _ = self.deliver_batch(store, Accepted::new(spans, None));
-    }
-
-    /// Stores the batch and queues it for every exporter; `Err` when a persistent queue did
-    /// not take it.
-    fn deliver_batch(&self, store: &TraceStore, batch: Accepted) -> Result<(), NotPersisted> {
-        let mut persisted = Ok(());
-        if !self.exporters.is_empty() && !batch.spans.is_empty() {
-            let otlp = batch
-                .otlp
-                .unwrap_or_else(|| to_resource_spans(&batch.spans));
-            let item = ExportItem::new(Arc::new(otlp));
-            for queue in &self.exporters {
-                // A full queue drops the batch for that exporter and counts it; the store
-                // and the other exporters still get it. A persistent one also tells the
-                // sender, who retries (the others may then get the batch twice).
-                if queue.try_enqueue(item.clone()).is_err() && queue.is_persistent() {
-                    persisted = Err(NotPersisted);
-                }
-            }
-        }
-        store.insert(batch.spans);
-        persisted
     }
 }
 
@@ -370,5 +345,41 @@ mod tests {
             received += item.spans();
         }
         assert_eq!(received, 6, "queues close when the drain ends");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn shard_tasks_decide_and_deliver_everything_they_hold_at_shutdown() {
+        use arc_swap::ArcSwap;
+        use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
+        use sampler::tail::{TailPolicyDocument, TailPolicySet};
+
+        use crate::tail::{TailCounters, TailLimits, TailShards};
+
+        let doc: TailPolicyDocument = serde_yaml_ng::from_str(
+            "{decision_wait: 1h, policies: [{name: errors, type: status_code, \
+             status_code: {status_codes: [ERROR]}}]}",
+        )
+        .unwrap();
+        let policies = Arc::new(ArcSwap::from_pointee(
+            TailPolicySet::from_document(doc).unwrap(),
+        ));
+        let counters = Arc::new(TailCounters::default());
+        let shards = TailShards::new(policies, TailLimits::default(), counters.clone(), 2);
+        let (pipeline, drain) = Pipeline::bounded(64);
+        for trace in 1..=40u128 {
+            let mut span = stored(trace, 2, Some(1), "a", "op");
+            if trace % 4 == 0 {
+                span.status.code = StatusCode::Error;
+            }
+            pipeline.try_submit(vec![span]).unwrap();
+        }
+        let store = Arc::new(TraceStore::new(StoreConfig::default()));
+        drain
+            .with_tail(shards)
+            .run(Arc::clone(&store), async {})
+            .await;
+        assert_eq!(store.stats().traces, 10, "exactly the error traces");
+        assert_eq!(TailCounters::get(&counters.traces_dropped), 30);
+        assert_eq!(TailCounters::get(&counters.traces_buffered), 0);
     }
 }

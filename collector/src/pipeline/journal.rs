@@ -3,9 +3,10 @@
 //!
 //! While tail sampling buffers, the drain appends every accepted batch here (segment format
 //! of `export::persist`) before the receiver answers. A trace is decided at most
-//! `decision_wait` after its first span (deadlines only move sooner), and decided spans go
-//! to the persistent export queues in the same task, so a segment whose last append is older
-//! than the longest `decision_wait` seen has nothing undecided left: it is deleted. At start
+//! `decision_wait` after its shard took its first span in (deadlines only move sooner), and
+//! each shard task publishes how far in intake time it has decided and delivered what it
+//! kept to the persistent export queues (`tail_tasks.rs`); a segment last appended before the
+//! slowest shard's mark has nothing undecided left: it is deleted. At start
 //! every record left is replayed through tail sampling (kept traces that had been exported
 //! before the crash are exported again: at least once).
 
@@ -126,8 +127,15 @@ impl Journal {
     /// Deletes segments with nothing undecided left: last appended more than the longest
     /// decision wait before `now`. Call after tail sampling has expired what is due at `now`.
     pub fn truncate(&mut self, now: Instant) {
-        let max_wait = self.max_wait;
-        let done = |last: Instant| now.saturating_duration_since(last) > max_wait;
+        if let Some(decided) = now.checked_sub(self.max_wait + Duration::from_nanos(1)) {
+            self.truncate_through(decided);
+        }
+    }
+
+    /// Deletes the segments last appended at or before `decided`: every span journaled by
+    /// then has been decided and, if kept, delivered to the persistent queues.
+    pub fn truncate_through(&mut self, decided: Instant) {
+        let done = |last: Instant| last <= decided;
         if self
             .current
             .as_ref()

@@ -13,6 +13,8 @@ mod counters;
 mod drain;
 pub mod journal;
 pub mod memory;
+mod sink;
+mod tail_tasks;
 
 pub use channel::{Accepted, NotPersisted, Pipeline, SpanBatch, SubmitError};
 pub use counters::{IngestCounters, Receiver, Refusal, Sample};

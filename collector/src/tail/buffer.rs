@@ -1,4 +1,4 @@
-//! The trace buffer: spans grouped by trace id, each trace with a decision deadline, ordered
+//! The trace buffer: spans grouped by trace id (packed, `compact.rs`), each trace with a decision deadline, ordered
 //! by a min-heap of deadlines (stale heap entries are skipped when a root span brought a
 //! trace's deadline forward).
 
@@ -8,6 +8,7 @@ use std::collections::{BinaryHeap, HashMap};
 use sampler::TraceId;
 use tokio::time::{Duration, Instant};
 
+use super::compact::BufferedSpan;
 use super::view::span_size;
 use crate::store::StoredSpan;
 
@@ -15,7 +16,7 @@ use crate::store::StoredSpan;
 #[derive(Debug)]
 pub(super) struct Pending {
     pub trace_id: TraceId,
-    pub spans: Vec<StoredSpan>,
+    pub spans: Vec<BufferedSpan>,
     pub bytes: u64,
     pub deadline: Instant,
 }
@@ -38,6 +39,8 @@ pub(super) struct Timing {
     pub after_root: Option<Duration>,
     /// A trace growing past this many bytes is decided at once.
     pub max_trace_bytes: Option<u64>,
+    /// A trace reaching this many spans is decided at once.
+    pub max_trace_spans: u64,
 }
 
 impl TraceBuffer {
@@ -50,8 +53,10 @@ impl TraceBuffer {
         timing: Timing,
     ) {
         let key = trace_id.to_bytes();
-        let size = span_size(&span) as u64;
+        let size = span_size(&span);
         let is_root = span.parent_span_id.is_none();
+        let span = BufferedSpan::pack(span, size);
+        let size = size as u64;
         let pending = self.traces.entry(key).or_insert_with(|| {
             let deadline = now + timing.decision_wait;
             self.deadlines.push(Reverse((deadline, key)));
@@ -70,10 +75,10 @@ impl TraceBuffer {
         if let (true, Some(grace)) = (is_root, timing.after_root) {
             sooner = Some(now + grace);
         }
-        if timing
+        let too_big = timing
             .max_trace_bytes
-            .is_some_and(|max| pending.bytes > max)
-        {
+            .is_some_and(|max| pending.bytes > max);
+        if too_big || pending.spans.len() as u64 >= timing.max_trace_spans {
             sooner = Some(now);
         }
         if let Some(at) = sooner.filter(|at| *at < pending.deadline) {

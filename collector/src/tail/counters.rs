@@ -32,8 +32,13 @@ impl TailCounters {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(super) fn set(counter: &AtomicU64, value: u64) {
-        counter.store(value, Ordering::Relaxed);
+    /// Moves a gauge several writers add to from `was` to `now` for one writer.
+    pub(super) fn shift(gauge: &AtomicU64, was: u64, now: u64) {
+        if now >= was {
+            gauge.fetch_add(now - was, Ordering::Relaxed);
+        } else {
+            gauge.fetch_sub(was - now, Ordering::Relaxed);
+        }
     }
 
     pub(super) fn kept_by(&self, policy: Option<&str>) {
@@ -41,8 +46,14 @@ impl TailCounters {
             .kept_by_policy
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *map.entry(policy.unwrap_or_default().to_owned())
-            .or_default() += 1;
+        let policy = policy.unwrap_or_default();
+        // Look up before inserting: a kept trace allocates no key once its policy is known.
+        match map.get_mut(policy) {
+            Some(kept) => *kept += 1,
+            None => {
+                map.insert(policy.to_owned(), 1);
+            }
+        }
     }
 
     /// Traces kept per policy.

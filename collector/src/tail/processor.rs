@@ -1,35 +1,47 @@
-//! The tail processor the pipeline task drives: spans in, decided (kept and annotated) spans
-//! out. Not shared: one pipeline task owns it, so the buffer needs no lock; the policy set is
-//! read through an `ArcSwap` so the control API can replace it at any time, and each trace is
-//! decided by the set current at its decision time.
+//! One shard of tail sampling: spans in, decided (kept and annotated) spans out. Not shared:
+//! one task owns each shard, so its buffer needs no lock; the policy set is read through an
+//! `ArcSwap` so the control API can replace it at any time, and each trace is decided by the
+//! set current at its decision time. A shard applies its part of the bounds (`shards.rs`).
 
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use sampler::TraceId;
-use sampler::tail::TailPolicySet;
+use sampler::tail::{TailPolicySet, TailSettings};
 use tokio::time::Instant;
 
 use super::annotate::annotate;
 use super::buffer::{Pending, Timing, TraceBuffer};
 use super::cache::{DecisionCache, KeptInfo};
 use super::counters::TailCounters;
+use super::shards::{ShardSlot, share};
 use super::view::PendingView;
 use crate::store::StoredSpan;
 
-/// Hard bounds beside the policy document's `num_traces`.
-#[derive(Debug, Clone, Copy)]
+/// Hard bounds beside the policy document's `num_traces`, for all shards together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TailLimits {
     /// Most bytes (approximate OTLP size) buffered at once.
     pub max_buffered_bytes: u64,
+    /// A trace reaching this many spans is decided at once (later spans follow the decision).
+    pub max_spans_per_trace: u64,
 }
 
 impl Default for TailLimits {
     fn default() -> Self {
         Self {
             max_buffered_bytes: 256 * 1024 * 1024,
+            max_spans_per_trace: 10_000,
         }
     }
+}
+
+/// Buffer gauges as this shard last added them to the shared counters.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Published {
+    traces: u64,
+    spans: u64,
+    bytes: u64,
 }
 
 /// Buffers, decides and annotates.
@@ -39,26 +51,66 @@ pub struct TailProcessor {
     buffer: TraceBuffer,
     cache: DecisionCache,
     limits: TailLimits,
+    slot: ShardSlot,
     counters: Arc<TailCounters>,
+    published: Published,
     epoch: Instant,
 }
 
 impl TailProcessor {
-    /// A processor deciding with whatever set `policies` holds at decision time.
+    /// A single (unsharded) processor deciding with whatever set `policies` holds at
+    /// decision time.
     pub fn new(
         policies: Arc<ArcSwap<TailPolicySet>>,
         limits: TailLimits,
         counters: Arc<TailCounters>,
     ) -> Self {
-        let settings = policies.load().settings().clone();
-        Self {
-            cache: DecisionCache::new(settings.sampled_cache_size, settings.non_sampled_cache_size),
+        Self::shard(
+            policies,
+            limits,
+            counters,
+            ShardSlot::SINGLE,
+            Instant::now(),
+        )
+    }
+
+    /// Shard `slot` of a sharded buffer: it applies its part of every bound. `epoch` is the
+    /// clock origin the policies see, the same for every shard.
+    pub fn shard(
+        policies: Arc<ArcSwap<TailPolicySet>>,
+        limits: TailLimits,
+        counters: Arc<TailCounters>,
+        slot: ShardSlot,
+        epoch: Instant,
+    ) -> Self {
+        let mut processor = Self {
+            cache: DecisionCache::new(0, 0),
             policies,
             buffer: TraceBuffer::default(),
             limits,
+            slot,
             counters,
-            epoch: Instant::now(),
-        }
+            published: Published::default(),
+            epoch,
+        };
+        let settings = processor.policies.load().settings().clone();
+        processor.resize_cache(&settings);
+        processor
+    }
+
+    fn part(&self, total: u64) -> u64 {
+        share(total, self.slot.index, self.slot.count)
+    }
+
+    fn resize_cache(&mut self, settings: &TailSettings) {
+        let part = |total: usize| {
+            let total = u64::try_from(total).unwrap_or(u64::MAX);
+            usize::try_from(self.part(total)).unwrap_or(usize::MAX)
+        };
+        self.cache.resize(
+            part(settings.sampled_cache_size),
+            part(settings.non_sampled_cache_size),
+        );
     }
 
     /// True when nothing is buffered and the current set keeps every trace: the pipeline may
@@ -71,12 +123,12 @@ impl TailProcessor {
     /// or dropped; the rest wait in the buffer. Overflow is decided at once, oldest first.
     pub fn accept(&mut self, spans: Vec<StoredSpan>, now: Instant, out: &mut Vec<StoredSpan>) {
         let settings = self.policies.load().settings().clone();
-        self.cache
-            .resize(settings.sampled_cache_size, settings.non_sampled_cache_size);
+        self.resize_cache(&settings);
         let timing = Timing {
             decision_wait: settings.decision_wait,
             after_root: settings.decision_wait_after_root_received,
             max_trace_bytes: settings.maximum_trace_size_bytes,
+            max_trace_spans: self.limits.max_spans_per_trace,
         };
         for mut span in spans {
             if let Some(info) = self.cache.kept(&span.trace_id) {
@@ -95,11 +147,13 @@ impl TailProcessor {
             };
             self.buffer.add(trace_id, span, now, timing);
         }
-        let max_traces = usize::try_from(settings.num_traces)
+        // A shard holds at least one trace, so a `num_traces` below the shard count lets
+        // up to one trace per shard wait.
+        let max_traces = usize::try_from(self.part(settings.num_traces))
             .unwrap_or(usize::MAX)
             .max(1);
-        while self.buffer.len() > max_traces || self.buffer.bytes() > self.limits.max_buffered_bytes
-        {
+        let max_bytes = self.part(self.limits.max_buffered_bytes);
+        while self.buffer.len() > max_traces || self.buffer.bytes() > max_bytes {
             let Some(oldest) = self.buffer.pop_oldest() else {
                 break;
             };
@@ -146,17 +200,26 @@ impl TailProcessor {
             change: decision.change,
             adjusted_count: decision.adjusted_count(),
         };
-        for mut span in pending.spans {
+        out.reserve(pending.spans.len());
+        for span in pending.spans {
+            let mut span = span.unpack();
             annotate(&mut span, &info);
             out.push(span);
         }
         self.cache.remember_kept(key, info);
     }
 
-    fn publish_gauges(&self) {
-        TailCounters::set(&self.counters.traces_buffered, self.buffer.len() as u64);
-        TailCounters::set(&self.counters.spans_buffered, self.buffer.spans());
-        TailCounters::set(&self.counters.bytes_buffered, self.buffer.bytes());
+    /// Adds this shard's change since last time to the gauges every shard shares.
+    fn publish_gauges(&mut self) {
+        let now = Published {
+            traces: self.buffer.len() as u64,
+            spans: self.buffer.spans(),
+            bytes: self.buffer.bytes(),
+        };
+        let was = std::mem::replace(&mut self.published, now);
+        TailCounters::shift(&self.counters.traces_buffered, was.traces, now.traces);
+        TailCounters::shift(&self.counters.spans_buffered, was.spans, now.spans);
+        TailCounters::shift(&self.counters.bytes_buffered, was.bytes, now.bytes);
     }
 }
 

@@ -6,9 +6,10 @@ use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use sampler::TraceId;
 use sampler::tail::{AttrValue, SpanStatus, SpanView, TraceView};
 
+use super::compact::BufferedSpan;
 use crate::store::StoredSpan;
 
-fn find<'a>(attributes: &'a [KeyValue], key: &str) -> Option<AttrValue<'a>> {
+pub(super) fn find<'a>(attributes: &'a [KeyValue], key: &str) -> Option<AttrValue<'a>> {
     let value = attributes
         .iter()
         .find(|kv| kv.key == key)?
@@ -100,7 +101,7 @@ impl SpanView for StoredSpan {
 /// A buffered trace, as policies see it.
 pub(super) struct PendingView<'a> {
     pub trace_id: TraceId,
-    pub spans: &'a [StoredSpan],
+    pub spans: &'a [BufferedSpan],
     pub bytes: u64,
 }
 
