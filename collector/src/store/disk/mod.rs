@@ -34,7 +34,7 @@ use redb::{Database, ReadableDatabase};
 use super::inner::Limits;
 use super::{InsertOutcome, Operation, StoreStats, StoredSpan, Trace, TraceQuery};
 use read::Reader;
-use writer::{Command, Counters};
+use writer::{Command, Counters, Queue};
 
 /// The database file inside the store directory.
 pub const DATABASE_FILE: &str = "traces.redb";
@@ -96,6 +96,11 @@ pub(super) struct DiskStore {
 impl DiskStore {
     /// Opens (or creates) the store in `dir` and starts its writer thread.
     pub(super) fn open(dir: &Path, limits: Limits) -> Result<Self, DiskError> {
+        Self::open_with(dir, limits, Queue::default())
+    }
+
+    /// [`DiskStore::open`] with a writer queue of this size.
+    fn open_with(dir: &Path, limits: Limits, queue: Queue) -> Result<Self, DiskError> {
         std::fs::create_dir_all(dir).map_err(|source| DiskError::CreateDir {
             path: dir.to_owned(),
             source,
@@ -106,12 +111,14 @@ impl DiskStore {
         // Creates the tables, so read transactions find them; applies the age bound now.
         let counters = Arc::new(Counters::default());
         writer::expire(&db, &limits, &counters, writer::now())?;
-        let (commands, queue) = mpsc::sync_channel(writer::QUEUE_BATCHES);
+        let (commands, commands_rx) = mpsc::sync_channel(queue.batches);
         let thread = {
             let (db, counters) = (Arc::clone(&db), Arc::clone(&counters));
             std::thread::Builder::new()
                 .name("trace-store-writer".into())
-                .spawn(move || writer::run(db, limits, counters, queue))
+                .spawn(move || {
+                    writer::run(db, limits, counters, commands_rx, queue.spans_per_write)
+                })
                 .map_err(DiskError::Spawn)?
         };
         Ok(Self {

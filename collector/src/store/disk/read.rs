@@ -4,12 +4,13 @@
 //!
 //! A search with a service walks one index newest first, chosen like the memory store
 //! chooses (see `store::search`), with one more: a tag short enough to be indexed drives the
-//! walk by itself. A candidate trace is loaded and checked with [`TraceQuery::matches`]
-//! only when the index does not already prove every condition. Traces past the age bound
+//! walk by itself. A candidate span is checked with [`TraceQuery::matches`] (its trace
+//! loaded once) only when the index does not already prove every condition. Traces past the age bound
 //! that the writer has not removed yet are skipped.
 
 use std::cmp::Reverse;
-use std::collections::HashSet;
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
@@ -82,7 +83,7 @@ impl Reader {
         let spans = self.spans(trace_id)?;
         Ok((!spans.is_empty()).then(|| Trace {
             trace_id: *trace_id,
-            spans: spans.into_iter().map(Arc::new).collect(),
+            spans: spans.into_iter().map(|(_, span)| Arc::new(span)).collect(),
         }))
     }
 
@@ -165,7 +166,8 @@ impl Reader {
                 .window(duration_min, duration_max);
             let mut candidates = Vec::new();
             for entry in table.range(&low[..]..=&high[..])? {
-                let (_, value) = entry?;
+                let (key, value) = entry?;
+                let seq = tables::last_number(key.value());
                 let value = value.value();
                 let start = value
                     .get(16..24)
@@ -174,12 +176,12 @@ impl Reader {
                 if let Some(trace_id) = tables::trace_id(value)
                     && (min..=max).contains(&start)
                 {
-                    candidates.push((start, trace_id));
+                    candidates.push((start, trace_id, seq));
                 }
             }
-            candidates.sort_unstable_by_key(|&(start, _)| Reverse(start));
-            for (_, trace_id) in candidates {
-                if walk.offer(self, query, trace_id)? {
+            candidates.sort_unstable_by_key(|&(start, _, _)| Reverse(start));
+            for (_, trace_id, seq) in candidates {
+                if walk.offer(self, query, trace_id, seq)? {
                     break;
                 }
             }
@@ -201,11 +203,11 @@ impl Reader {
     ) -> Result<(), DiskError> {
         let table = self.txn.open_table(table)?;
         for entry in table.range(&low[..]..=&high[..])?.rev() {
-            let (_, value) = entry?;
+            let (key, value) = entry?;
             let Some(trace_id) = tables::trace_id(value.value()) else {
                 continue;
             };
-            if walk.offer(self, query, trace_id)? {
+            if walk.offer(self, query, trace_id, tables::last_number(key.value()))? {
                 break;
             }
         }
@@ -230,8 +232,8 @@ impl Reader {
             let latest = self
                 .spans(&trace_id)?
                 .iter()
-                .filter(|span| query.matches(span))
-                .map(|span| span.start_unix_nano)
+                .filter(|(_, span)| query.matches(span))
+                .map(|(_, span)| span.start_unix_nano)
                 .max();
             if let Some(start) = latest {
                 hits.push((start, meta.seq, trace_id));
@@ -254,27 +256,27 @@ impl Reader {
         self.now.saturating_sub(meta.arrived) >= self.max_age
     }
 
-    /// The spans of a trace in the order they were written.
-    fn spans(&self, trace_id: &[u8; 16]) -> Result<Vec<StoredSpan>, DiskError> {
+    /// The spans of a trace with their sequence numbers, in the order they were written.
+    fn spans(&self, trace_id: &[u8; 16]) -> Result<Vec<(u64, StoredSpan)>, DiskError> {
         let table = self.txn.open_table(tables::CHUNKS)?;
         let (low, high) = KeyBuf::new().bytes(trace_id).suffix_range();
         let mut spans = Vec::new();
         for entry in table.range(&low[..]..=&high[..])? {
             let (_, value) = entry?;
-            spans.extend(
-                codec::decode(*trace_id, value.value())?
-                    .into_iter()
-                    .map(|(_, span)| span),
-            );
+            spans.extend(codec::decode(*trace_id, value.value())?);
         }
         Ok(spans)
     }
 }
 
-/// Distinct matching trace ids in the order offered, up to a limit.
+/// Distinct trace ids of matching spans in the order offered, up to a limit.
 struct Walk {
-    seen: HashSet<[u8; 16]>,
+    /// Traces taken.
     ids: Vec<[u8; 16]>,
+    taken: HashSet<[u8; 16]>,
+    /// Sequence numbers of the matching spans of each trace loaded so far (an empty set for
+    /// a trace past the age bound).
+    matching: HashMap<[u8; 16], HashSet<u64>>,
     limit: usize,
     /// The index proves every condition: no need to load a candidate.
     covered: bool,
@@ -283,27 +285,48 @@ struct Walk {
 impl Walk {
     fn new(limit: usize) -> Self {
         Self {
-            seen: HashSet::new(),
             ids: Vec::new(),
+            taken: HashSet::new(),
+            matching: HashMap::new(),
             limit,
             covered: false,
         }
     }
 
-    /// Takes the trace if it matches; true once the limit is reached.
+    /// Takes span `seq`'s trace if the span matches; true once the limit is reached.
     fn offer(
         &mut self,
         reader: &Reader,
         query: &TraceQuery,
         trace_id: [u8; 16],
+        seq: u64,
     ) -> Result<bool, DiskError> {
         if self.ids.len() >= self.limit {
             return Ok(true);
         }
-        if !self.seen.insert(trace_id) || reader.meta(&trace_id)?.is_none() {
+        if self.taken.contains(&trace_id) {
             return Ok(false);
         }
-        if self.covered || reader.spans(&trace_id)?.iter().any(|s| query.matches(s)) {
+        let matches = match self.matching.entry(trace_id) {
+            Entry::Occupied(entry) => entry.get().contains(&seq),
+            Entry::Vacant(entry) => {
+                let seqs: HashSet<u64> = if reader.meta(&trace_id)?.is_none() {
+                    HashSet::new()
+                } else if self.covered {
+                    HashSet::from([seq])
+                } else {
+                    reader
+                        .spans(&trace_id)?
+                        .into_iter()
+                        .filter(|(_, span)| query.matches(span))
+                        .map(|(seq, _)| seq)
+                        .collect()
+                };
+                entry.insert(seqs).contains(&seq)
+            }
+        };
+        if matches {
+            self.taken.insert(trace_id);
             self.ids.push(trace_id);
         }
         Ok(self.ids.len() >= self.limit)

@@ -87,6 +87,15 @@ impl KeyBuf {
     }
 }
 
+/// The number a key ends with (an index key's span seq); zero for a short key.
+pub(super) fn last_number(key: &[u8]) -> u64 {
+    key.len()
+        .checked_sub(8)
+        .and_then(|from| key.get(from..))
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
 /// A trace id from a stored value (its first 16 bytes).
 pub(super) fn trace_id(bytes: &[u8]) -> Option<[u8; 16]> {
     bytes.get(..16).and_then(|b| <[u8; 16]>::try_from(b).ok())
@@ -156,6 +165,7 @@ mod tests {
         let (low, high) = KeyBuf::new().text("svc").window(5, 6);
         assert!(low <= a && a < b && b <= high);
         assert!(!(low..=high).contains(&other));
+        assert_eq!(last_number(&a), 1);
         let meta = TraceMeta {
             seq: 1,
             arrived: 2,

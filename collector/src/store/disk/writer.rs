@@ -15,10 +15,24 @@ use super::write::Tables;
 use crate::store::inner::Limits;
 use crate::store::{InsertOutcome, StoredSpan};
 
-/// Batches that may wait for the writer.
-pub(super) const QUEUE_BATCHES: usize = 1024;
-/// Most spans written in one transaction.
-const MAX_SPANS_PER_WRITE: usize = 20_000;
+/// How much may wait for the writer, and how much it writes at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Queue {
+    /// Batches that may wait in the channel.
+    pub(super) batches: usize,
+    /// Most spans taken from the channel for one transaction (a batch is never split).
+    pub(super) spans_per_write: usize,
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Self {
+            batches: 1024,
+            spans_per_write: 20_000,
+        }
+    }
+}
+
 /// How often an idle writer expires old traces.
 const EXPIRE_EVERY: Duration = Duration::from_secs(1);
 
@@ -57,6 +71,7 @@ pub(super) fn run(
     limits: Limits,
     counters: Arc<Counters>,
     commands: Receiver<Command>,
+    spans_per_write: usize,
 ) {
     loop {
         let first = match commands.recv_timeout(EXPIRE_EVERY) {
@@ -81,7 +96,7 @@ pub(super) fn run(
                 }
                 Command::Flush(ack) => acks.push(ack),
             }
-            if spans < MAX_SPANS_PER_WRITE {
+            if spans < spans_per_write {
                 next = commands.try_recv().ok();
             }
         }
