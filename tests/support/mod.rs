@@ -24,6 +24,24 @@ pub struct Process {
     pub addrs: HashMap<String, SocketAddr>,
 }
 
+impl Process {
+    /// Sends SIGTERM and waits (at most 20 s, then SIGKILL) for the process to exit; true
+    /// when it exited on its own with success.
+    pub fn terminate(&mut self) -> bool {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+}
+
 impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -109,6 +109,9 @@ impl DiskStore {
         let db = Database::create(&path).map_err(|source| DiskError::Open { path, source })?;
         let db = Arc::new(db);
         // Creates the tables, so read transactions find them; applies the age bound now.
+        let txn = db.begin_write()?;
+        write::Tables::open(&txn)?.finish()?;
+        txn.commit()?;
         let counters = Arc::new(Counters::default());
         writer::expire(&db, &limits, &counters, writer::now())?;
         let (commands, commands_rx) = mpsc::sync_channel(queue.batches);
