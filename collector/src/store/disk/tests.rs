@@ -385,6 +385,14 @@ fn a_full_queue_drops_and_counts_without_waiting() {
 }
 
 #[test]
+fn one_store_directory_serves_one_process() {
+    let dir = TempDir::new("locked");
+    let _first = open(&dir.0, roomy());
+    let err = DiskStore::open(&dir.0, roomy()).unwrap_err();
+    assert!(matches!(err, DiskError::Open { .. }), "{err:?}");
+}
+
+#[test]
 fn a_file_that_is_not_a_database_is_refused() {
     let dir = TempDir::new("garbage");
     std::fs::create_dir_all(&dir.0).unwrap();
