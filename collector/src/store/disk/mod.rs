@@ -29,7 +29,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
-use redb::{Database, ReadableDatabase};
+use redb::{Builder, Database, ReadableDatabase};
 
 use super::inner::Limits;
 use super::{InsertOutcome, Operation, StoreStats, StoredSpan, Trace, TraceQuery};
@@ -38,6 +38,10 @@ use writer::{Command, Counters, Queue};
 
 /// The database file inside the store directory.
 pub const DATABASE_FILE: &str = "traces.redb";
+
+/// redb's page cache (its default is 1 GiB): enough for the indexes and recent traces; the
+/// operating system's page cache holds the rest of the file.
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Why the disk store could not be opened or used.
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +110,10 @@ impl DiskStore {
             source,
         })?;
         let path = dir.join(DATABASE_FILE);
-        let db = Database::create(&path).map_err(|source| DiskError::Open { path, source })?;
+        let db = Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+            .map_err(|source| DiskError::Open { path, source })?;
         let db = Arc::new(db);
         // Creates the tables, so read transactions find them; applies the age bound now.
         let txn = db.begin_write()?;

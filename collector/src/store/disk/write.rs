@@ -168,6 +168,7 @@ impl<'t> Tables<'t> {
         arrived: u64,
         added_bytes: u64,
     ) -> Result<(), DiskError> {
+        let mut counts = CountChanges::default();
         for (seq, span) in spans {
             let rows = SpanRows::of(*seq, span);
             self.by_service.insert(&rows.service[..], &trace_id[..])?;
@@ -182,9 +183,9 @@ impl<'t> Tables<'t> {
             for tag in &rows.tags {
                 self.by_tag.insert(&tag[..], &trace_id[..])?;
             }
-            bump(&mut self.services, span.service.as_bytes(), true)?;
-            bump(&mut self.operations, &rows.operation_kind, true)?;
+            counts.add(span, rows.operation_kind, 1);
         }
+        counts.apply(&mut self.services, &mut self.operations)?;
         let chunk_key = KeyBuf::new()
             .bytes(&trace_id)
             .num(self.next_chunk_seq)
@@ -292,6 +293,7 @@ impl<'t> Tables<'t> {
             chunk_keys.push(key.value().to_vec());
             spans.extend(codec::decode(*trace_id, value.value())?);
         }
+        let mut counts = CountChanges::default();
         for (seq, span) in &spans {
             let rows = SpanRows::of(*seq, span);
             self.by_service.remove(&rows.service[..])?;
@@ -300,9 +302,9 @@ impl<'t> Tables<'t> {
             for tag in &rows.tags {
                 self.by_tag.remove(&tag[..])?;
             }
-            bump(&mut self.services, span.service.as_bytes(), false)?;
-            bump(&mut self.operations, &rows.operation_kind, false)?;
+            counts.add(span, rows.operation_kind, -1);
         }
+        counts.apply(&mut self.services, &mut self.operations)?;
         for key in chunk_keys {
             self.chunks.remove(&key[..])?;
         }
@@ -314,14 +316,42 @@ impl<'t> Tables<'t> {
     }
 }
 
-/// Counts one span more or less under `key`; a count of zero removes the key.
-fn bump(table: &mut Counts<'_>, key: &[u8], up: bool) -> Result<(), DiskError> {
+/// Changes to the span counts per service and per operation, summed over a trace's spans
+/// so each key is read and written once.
+#[derive(Default)]
+struct CountChanges {
+    services: HashMap<Vec<u8>, i64>,
+    operations: HashMap<Vec<u8>, i64>,
+}
+
+impl CountChanges {
+    fn add(&mut self, span: &StoredSpan, operation_kind: Vec<u8>, delta: i64) {
+        *self
+            .services
+            .entry(span.service.as_bytes().to_vec())
+            .or_default() += delta;
+        *self.operations.entry(operation_kind).or_default() += delta;
+    }
+
+    fn apply(
+        self,
+        services: &mut Counts<'_>,
+        operations: &mut Counts<'_>,
+    ) -> Result<(), DiskError> {
+        for (key, delta) in self.services {
+            bump(services, &key, delta)?;
+        }
+        for (key, delta) in self.operations {
+            bump(operations, &key, delta)?;
+        }
+        Ok(())
+    }
+}
+
+/// Changes the count under `key` by `delta`; a count of zero removes the key.
+fn bump(table: &mut Counts<'_>, key: &[u8], delta: i64) -> Result<(), DiskError> {
     let current = table.get(key)?.map_or(0, |v| v.value());
-    let next = if up {
-        current.saturating_add(1)
-    } else {
-        current.saturating_sub(1)
-    };
+    let next = current.saturating_add_signed(delta);
     if next == 0 {
         table.remove(key)?;
     } else {
