@@ -115,11 +115,17 @@ impl DiskStore {
             .create(&path)
             .map_err(|source| DiskError::Open { path, source })?;
         let db = Arc::new(db);
-        // Creates the tables, so read transactions find them; applies the age bound now.
-        let txn = db.begin_write()?;
-        write::Tables::open(&txn)?.finish()?;
-        txn.commit()?;
+        // Creates the tables, so read transactions find them; applies the bounds now, as
+        // they may have changed since the last run.
         let counters = Arc::new(Counters::default());
+        let txn = db.begin_write()?;
+        let mut tables = write::Tables::open(&txn)?;
+        let evicted = tables.trim(&limits)?;
+        tables.finish()?;
+        txn.commit()?;
+        counters
+            .evicted_traces
+            .fetch_add(evicted as u64, Ordering::Relaxed);
         writer::expire(&db, &limits, &counters, writer::now())?;
         let (commands, commands_rx) = mpsc::sync_channel(queue.batches);
         let thread = {

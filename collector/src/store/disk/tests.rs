@@ -292,6 +292,9 @@ fn oldest_traces_are_evicted_by_bytes_and_count() {
         drop(store);
         open(&dir.0, limits(2, 1 << 30, 3600))
     };
+    // Lower bounds apply when the store is opened.
+    assert_eq!(held(&store_count), [4, 5]);
+    assert_eq!(store_count.stats().evicted_traces, 1);
     put(
         &store_count,
         vec![stored(7, 1, None, "svc7", "op")],

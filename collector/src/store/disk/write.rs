@@ -246,6 +246,21 @@ impl<'t> Tables<'t> {
         Ok(expired)
     }
 
+    /// Evicts the oldest traces until the trace count and byte bounds hold (they may have
+    /// been lowered since the data was written); returns how many.
+    pub(super) fn trim(&mut self, limits: &Limits) -> Result<usize, DiskError> {
+        // No stored trace has the all-zero id, so nothing is kept.
+        let none = [0; 16];
+        let mut evicted = 0;
+        while (self.traces.len()? > limits.max_traces as u64
+            || self.bytes > limits.max_bytes as u64)
+            && self.evict_oldest_except(&none)?
+        {
+            evicted += 1;
+        }
+        Ok(evicted)
+    }
+
     /// Evicts the oldest trace other than `keep`; false when there is none.
     fn evict_oldest_except(&mut self, keep: &[u8; 16]) -> Result<bool, DiskError> {
         let Some((seq, trace_id)) = self.oldest(Some(keep))? else {
@@ -259,7 +274,8 @@ impl<'t> Tables<'t> {
         Ok(true)
     }
 
-    /// The oldest arrival, skipping `keep` (which can only be first or second).
+    /// The oldest arrival other than `keep`: the first, or the second when the first is
+    /// `keep`.
     fn oldest(&self, keep: Option<&[u8; 16]>) -> Result<Option<(u64, [u8; 16])>, DiskError> {
         for entry in self.arrivals.iter()?.take(2) {
             let (seq, id) = entry?;
