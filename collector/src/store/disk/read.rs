@@ -214,21 +214,25 @@ impl Reader {
         Ok(())
     }
 
-    /// Every trace with a matching span, by its latest matching start, up to `limit`.
+    /// Every trace with a matching span, by its latest matching start, up to `limit`. With
+    /// a start window (what `/api/dependencies` asks) only the traces with a span in it are
+    /// loaded, found through each service's start index.
     fn scan(&self, query: &TraceQuery, limit: usize) -> Result<Vec<[u8; 16]>, DiskError> {
-        let traces = self.txn.open_table(tables::TRACES)?;
+        let candidates = if query.start_min.is_some() || query.start_max.is_some() {
+            self.in_window(query)?
+        } else {
+            let traces = self.txn.open_table(tables::TRACES)?;
+            let mut all = Vec::new();
+            for entry in traces.iter()? {
+                all.extend(tables::trace_id(entry?.0.value()));
+            }
+            all
+        };
         let mut hits = Vec::new();
-        for entry in traces.iter()? {
-            let (key, value) = entry?;
-            let (Some(trace_id), Some(meta)) = (
-                tables::trace_id(key.value()),
-                TraceMeta::decode(value.value()),
-            ) else {
+        for trace_id in candidates {
+            let Some(meta) = self.meta(&trace_id)? else {
                 continue;
             };
-            if self.expired(&meta) {
-                continue;
-            }
             let latest = self
                 .spans(&trace_id)?
                 .iter()
@@ -241,6 +245,28 @@ impl Reader {
         }
         hits.sort_unstable_by_key(|&(start, seq, _)| Reverse((start, seq)));
         Ok(hits.into_iter().take(limit).map(|(_, _, id)| id).collect())
+    }
+
+    /// Distinct traces with a span starting in the query's window, of any service.
+    fn in_window(&self, query: &TraceQuery) -> Result<Vec<[u8; 16]>, DiskError> {
+        let (min, max) = (
+            query.start_min.unwrap_or(0),
+            query.start_max.unwrap_or(u64::MAX),
+        );
+        let by_service = self.txn.open_table(tables::BY_SERVICE)?;
+        let mut seen = HashSet::new();
+        let mut ids = Vec::new();
+        for service in self.services()? {
+            let (low, high) = KeyBuf::new().text(&service).window(min, max);
+            for entry in by_service.range(&low[..]..=&high[..])? {
+                if let Some(trace_id) = tables::trace_id(entry?.1.value())
+                    && seen.insert(trace_id)
+                {
+                    ids.push(trace_id);
+                }
+            }
+        }
+        Ok(ids)
     }
 
     /// The trace's record, unless unknown or past the age bound.

@@ -174,6 +174,8 @@ fn searches_answer_as_the_memory_store_does() {
         TraceQuery { service: service("nobody"), ..TraceQuery::default() },
         TraceQuery { service: service("db"), start_min: Some(2), start_max: Some(1), ..TraceQuery::default() },
         TraceQuery { tags: tags(&[("customer", "c4")]), limit: 5, ..TraceQuery::default() },
+        TraceQuery { start_min: Some(base + 300_000_000), start_max: Some(base + 700_000_000), ..TraceQuery::default() },
+        TraceQuery { start_max: Some(base + 400_000_000), tags: tags(&[("error", "true")]), ..TraceQuery::default() },
         TraceQuery::default(),
     ];
     for query in &queries {
@@ -183,7 +185,7 @@ fn searches_answer_as_the_memory_store_does() {
     // The queries are not trivial: most find something, and not everything.
     let found: Vec<usize> = queries.iter().map(|q| disk.find_traces(q).len()).collect();
     assert!(
-        found.iter().filter(|n| (1..40).contains(*n)).count() >= 14,
+        found.iter().filter(|n| (1..40).contains(*n)).count() >= 16,
         "{found:?}"
     );
     assert_eq!(disk.services(), memory.services());
