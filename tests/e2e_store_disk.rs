@@ -122,8 +122,17 @@ async fn traces_survive_a_graceful_restart_and_a_kill() {
     assert_eq!(services["data"], serde_json::json!(["backend", "frontend"]));
     let (_, operations) = json(&format!("{query}/api/services/backend/operations")).await;
     assert_eq!(operations["data"], serde_json::json!(["charge"]));
+    let (_, operations) = json(&format!(
+        "{query}/api/operations?service=frontend&spanKind=server"
+    ))
+    .await;
+    assert_eq!(
+        operations["data"][0]["name"], "GET /checkout",
+        "{operations}"
+    );
+    assert_eq!(operations["data"][0]["spanKind"], "server", "{operations}");
     let (_, found) = json(&format!("{query}/api/traces?service=frontend&limit=20")).await;
-    assert_eq!(trace_ids(&found), [a.clone()]);
+    assert_eq!(trace_ids(&found), [a.as_str()]);
 
     // A trace that became visible is on disk: a kill -9 does not lose it.
     let b = send_trace(second.addrs["otlp-grpc"], 0xb2).await;
@@ -136,12 +145,12 @@ async fn traces_survive_a_graceful_restart_and_a_kill() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["data"][0]["spans"].as_array().unwrap().len(), 2);
     let (_, found) = json(&format!("{query}/api/traces?service=backend&limit=20")).await;
-    assert_eq!(trace_ids(&found), [a.clone(), b.clone()]);
+    assert_eq!(trace_ids(&found), [a.as_str(), b.as_str()]);
     let (_, found) = json(&format!(
         "{query}/api/traces?service=backend&operation=charge&tags=%7B%22customer%22%3A%22cb2%22%7D"
     ))
     .await;
-    assert_eq!(trace_ids(&found), [b.clone()]);
+    assert_eq!(trace_ids(&found), [b.as_str()]);
     let (status, _) = json(&format!("{query}/api/traces/{}", hex(0xc3))).await;
     assert_eq!(status, 404);
     assert!(third.terminate(), "the collector did not stop cleanly");
