@@ -157,3 +157,35 @@ async fn traces_survive_a_graceful_restart_and_a_kill() {
     drop(third);
     let _ = std::fs::remove_dir_all(&data_dir);
 }
+
+#[test]
+fn a_store_dir_that_is_a_file_is_refused_at_start() {
+    let file =
+        std::env::temp_dir().join(format!("meshtrace-e2e-store-file-{}", std::process::id()));
+    std::fs::write(&file, b"not a directory").unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_meshtrace"))
+        .arg("collector")
+        .args(support::LOCAL_COLLECTOR)
+        .args(["--store-dir", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the collector started on a store dir that is a file");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert!(!status.success());
+    assert!(stderr.contains("store.dir"), "{stderr}");
+    assert!(stderr.contains("not a directory"), "{stderr}");
+}
