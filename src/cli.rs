@@ -80,6 +80,10 @@ pub struct CollectorArgs {
     /// Most traces the embedded store keeps, oldest evicted first [default: 10000].
     #[arg(long)]
     pub store_max_traces: Option<usize>,
+    /// Keep traces on disk in DIR so they survive a restart [default: DATA_DIR/store with
+    /// --data-dir, else in memory].
+    #[arg(long, value_name = "DIR")]
+    pub store_dir: Option<std::path::PathBuf>,
     /// Also send every kept span to an OTLP backend: `grpc://HOST:PORT` (OTLP/gRPC) or
     /// `http://HOST:PORT[/PATH]` (OTLP/HTTP protobuf, path `/v1/traces` by default).
     /// Repeatable; replaces the file's `exporters` when given.
@@ -95,8 +99,8 @@ pub struct CollectorArgs {
     /// A Jaeger strategies file (`service_strategies`, `default_strategy`), watched for edits.
     #[arg(long, value_name = "FILE")]
     pub strategies: Option<std::path::PathBuf>,
-    /// Where applied strategies and every exporter's queue (`DIR/queue/<url>`) persist
-    /// across restarts and crashes (in memory when absent).
+    /// Where applied strategies, every exporter's queue (`DIR/queue/<url>`) and the trace
+    /// store (`DIR/store`) persist across restarts and crashes (in memory when absent).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<std::path::PathBuf>,
     /// Bearer token required by the control API's writes.

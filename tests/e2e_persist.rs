@@ -158,7 +158,7 @@ fn last_segment(dir: &Path) -> PathBuf {
 async fn spans_survive_backend_outage_and_graceful_restart() {
     let data = DataDir::new("persist-graceful");
     let backend_addr = free_addr();
-    let first = front(backend_addr, &data);
+    let mut first = front(backend_addr, &data);
     send_all(&first).await;
     assert!(first.terminate(Duration::from_secs(20)), "graceful stop");
 

@@ -63,7 +63,7 @@ pub struct CollectorConfig {
     pub zipkin: SocketAddr,
     /// Listen address of the HTTP server: Jaeger query API, `/healthz`, `/readyz`.
     pub http: SocketAddr,
-    /// Bounds of the in-memory trace store.
+    /// The trace store: its bounds, and where it keeps traces (memory or disk).
     pub store: StoreConfig,
     /// How many export requests may wait between the receivers and the store before
     /// receivers answer `UNAVAILABLE`.
@@ -81,8 +81,10 @@ pub struct CollectorConfig {
     pub sampling_grpc: SocketAddr,
     /// A Jaeger strategies file, watched for edits (`--strategies`).
     pub strategies: Option<PathBuf>,
-    /// Where applied strategies and the exporters' queues (`DATA_DIR/queue/<url>`, unless an
-    /// exporter names its own `queue.dir`) persist; in memory when absent (`--data-dir`).
+    /// Where applied strategies, the exporters' queues (`DATA_DIR/queue/<url>`, unless an
+    /// exporter names its own `queue.dir`) and the trace store (under `store/`, unless
+    /// `store.dir` or `store.backend` says otherwise) persist; in memory when absent
+    /// (`--data-dir`).
     pub data_dir: Option<PathBuf>,
     /// Bearer token the control API's writes require (`--admin-token`,
     /// `MESHTRACE_ADMIN_TOKEN`); writes are open when absent.
@@ -150,6 +152,7 @@ impl CollectorConfig {
         self.exporter_configs()?;
         self.tail_policy_set()?;
         self.aggregate.validate()?;
+        self.store_dir()?;
         let checks = [
             ("store.max_traces", self.store.max_traces),
             ("store.max_spans_per_trace", self.store.max_spans_per_trace),
@@ -172,6 +175,24 @@ impl CollectorConfig {
             return Err(ConfigError::InsecureControl(self.http));
         }
         Ok(())
+    }
+
+    /// Where the trace store keeps traces: `None` for memory. `store.dir` when set, else
+    /// `data_dir/store` (see [`StoreBackend`]); a path that exists must be a directory.
+    pub fn store_dir(&self) -> Result<Option<PathBuf>, ConfigError> {
+        let dir = match self.store.backend {
+            StoreBackend::Memory => return Ok(None),
+            StoreBackend::Auto | StoreBackend::Disk => self
+                .store
+                .dir
+                .clone()
+                .or_else(|| self.data_dir.as_ref().map(|d| d.join(STORE_SUBDIR))),
+        };
+        match dir {
+            None if self.store.backend == StoreBackend::Disk => Err(ConfigError::StoreDirMissing),
+            Some(dir) if dir.exists() && !dir.is_dir() => Err(ConfigError::StoreDirNotADir(dir)),
+            dir => Ok(dir),
+        }
     }
 
     /// The exporters, parsed; the first bad entry is named with its index.
@@ -202,10 +223,31 @@ impl CollectorConfig {
     }
 }
 
-/// Bounds of the in-memory trace store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// The directory under `data_dir` where the trace store lives unless `store.dir` is set.
+pub const STORE_SUBDIR: &str = "store";
+
+/// Where the trace store keeps traces (config key `store.backend`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreBackend {
+    /// On disk when `store.dir` or `data_dir` is set, else in memory.
+    #[default]
+    Auto,
+    /// In memory, even with a `data_dir`: traces are lost on restart.
+    Memory,
+    /// On disk, in `store.dir` or else `data_dir/store`; one of them must be set.
+    Disk,
+}
+
+/// The trace store: bounds and where traces are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
+    /// Memory or disk (`auto`: disk when `dir` or `data_dir` is set).
+    pub backend: StoreBackend,
+    /// Directory of the on-disk store (`--store-dir`); created if missing. Default:
+    /// `data_dir/store` when `data_dir` is set.
+    pub dir: Option<PathBuf>,
     /// Most traces kept; the oldest trace is evicted to make room for a new one.
     pub max_traces: usize,
     /// Most spans kept per trace; later spans of a full trace are dropped.
@@ -217,6 +259,8 @@ pub struct StoreConfig {
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
+            backend: StoreBackend::default(),
+            dir: None,
             max_traces: DEFAULT_MAX_TRACES,
             max_spans_per_trace: DEFAULT_MAX_SPANS_PER_TRACE,
             retention: crate::store::RetentionConfig::default(),
@@ -233,6 +277,14 @@ pub enum ConfigError {
         /// The dotted config key.
         key: &'static str,
     },
+    /// `store.backend` is `disk` but no directory is given.
+    #[error(
+        "config key `store.backend` is `disk` but neither `store.dir` (--store-dir) nor `data_dir` (--data-dir) is set"
+    )]
+    StoreDirMissing,
+    /// The store directory names something that is not a directory.
+    #[error("config key `store.dir`: {0} exists and is not a directory")]
+    StoreDirNotADir(PathBuf),
     /// The control API would accept unauthenticated writes from the network.
     #[error(
         "the control API on {0} would accept changes from anyone: set an admin token \
@@ -376,6 +428,47 @@ mod tests {
         };
         assert_eq!(config.validate(), Ok(()));
         assert_eq!(config.exporter_configs().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_store_is_on_disk_when_a_directory_is_given() {
+        let base = CollectorConfig {
+            insecure_control: true,
+            ..CollectorConfig::default()
+        };
+        assert_eq!(base.store_dir(), Ok(None));
+        let with_data: CollectorConfig =
+            serde_json::from_str(r#"{"data_dir":"/var/lib/mt","insecure_control":true}"#).unwrap();
+        assert_eq!(
+            with_data.store_dir(),
+            Ok(Some(PathBuf::from("/var/lib/mt/store")))
+        );
+        let explicit: CollectorConfig = serde_json::from_str(
+            r#"{"data_dir":"/var/lib/mt","store":{"dir":"/traces"},"insecure_control":true}"#,
+        )
+        .unwrap();
+        assert_eq!(explicit.store_dir(), Ok(Some(PathBuf::from("/traces"))));
+        let memory: CollectorConfig =
+            serde_json::from_str(r#"{"data_dir":"/var/lib/mt","store":{"backend":"memory"}}"#)
+                .unwrap();
+        assert_eq!(memory.store_dir(), Ok(None));
+        let disk: CollectorConfig =
+            serde_json::from_str(r#"{"store":{"backend":"disk"},"insecure_control":true}"#)
+                .unwrap();
+        assert_eq!(disk.validate(), Err(ConfigError::StoreDirMissing));
+        let file = std::env::current_exe().unwrap();
+        let not_dir = CollectorConfig {
+            store: StoreConfig {
+                dir: Some(file.clone()),
+                ..StoreConfig::default()
+            },
+            ..base
+        };
+        assert_eq!(not_dir.validate(), Err(ConfigError::StoreDirNotADir(file)));
+        let err = serde_json::from_str::<CollectorConfig>(r#"{"store":{"backend":"tape"}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tape"), "{err}");
     }
 
     #[test]

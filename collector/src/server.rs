@@ -27,7 +27,7 @@ use crate::pipeline::{IngestCounters, Pipeline};
 use crate::query;
 use crate::receiver::{OtlpGrpcReceiver, otlp_http_router, zipkin};
 use crate::sampling_api::{self, SamplingManagerService};
-use crate::store::TraceStore;
+use crate::store::{DiskError, TraceStore};
 use crate::strategy::{self, StoreError, StoreOptions, StrategyStore};
 use crate::tail;
 use crate::tail::{TailCounters, TailShards};
@@ -56,6 +56,9 @@ pub enum StartError {
     /// The aggregator cannot be built.
     #[error("latency aggregation: {0}")]
     Aggregate(#[from] AggregateError),
+    /// The on-disk trace store cannot be opened.
+    #[error("trace store: {0}")]
+    Store(#[from] DiskError),
     /// The strategies file or the persisted strategies cannot be loaded.
     #[error("sampling strategies: {0}")]
     Strategies(#[from] StoreError),
@@ -66,6 +69,9 @@ pub enum StartError {
 
 /// Longest [`RunningCollector::shutdown`] waits for exporters to send what they hold.
 pub const EXPORT_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Longest [`RunningCollector::shutdown`] waits for the on-disk store to write what it holds.
+pub const STORE_FLUSH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A started collector. Dropping it stops the servers without waiting; prefer
 /// [`RunningCollector::shutdown`], which also stores every accepted span.
@@ -123,10 +129,10 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         data_dir: config.data_dir.clone(),
     })?);
 
-    let store = Arc::new(TraceStore::with_retention(
-        config.store,
-        config.store.retention,
-    ));
+    let store = Arc::new(match config.store_dir()? {
+        Some(dir) => TraceStore::open_disk(&dir, &config.store)?,
+        None => TraceStore::with_retention(config.store.clone(), config.store.retention),
+    });
     let (pipeline, drain) = Pipeline::bounded(config.pipeline_capacity);
     let memory = Arc::new(MemoryLimiter::default());
     let persistent = exporter_configs.iter().any(|e| e.persist.is_some());
@@ -405,6 +411,12 @@ impl RunningCollector {
         let _ = self.stop_drain.send(());
         if let Err(error) = self.drain.await {
             tracing::warn!(%error, "pipeline drain task failed");
+        }
+        // An on-disk store writes on its own thread: wait for what the drain handed it.
+        let store = Arc::clone(&self.store);
+        let flushed = tokio::task::spawn_blocking(move || store.flush(STORE_FLUSH_TIMEOUT)).await;
+        if !matches!(flushed, Ok(true)) {
+            tracing::warn!("trace store: not every span was written before stopping");
         }
         // The drain owned the exporters' queues; with it gone they flush and stop.
         let deadline = tokio::time::Instant::now() + EXPORT_FLUSH_TIMEOUT;

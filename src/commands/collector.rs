@@ -30,6 +30,11 @@ fn config(args: CollectorArgs) -> Result<CollectorConfig, CommandError> {
     if let Some(max) = args.store_max_traces {
         config.store.max_traces = max;
     }
+    if let Some(dir) = args.store_dir {
+        // A directory on the command line means disk, whatever the file's backend says.
+        config.store.dir = Some(dir);
+        config.store.backend = collector::config::StoreBackend::Disk;
+    }
     if !args.export.is_empty() {
         config.exporters = args.export.into_iter().map(Into::into).collect();
     }

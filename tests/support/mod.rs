@@ -34,7 +34,7 @@ impl Drop for Process {
 impl Process {
     /// Sends SIGTERM (a graceful shutdown) and waits at most `within` for the process to exit;
     /// whether it did with success.
-    pub fn terminate(mut self, within: Duration) -> bool {
+    pub fn terminate(&mut self, within: Duration) -> bool {
         let pid = self.child.id().to_string();
         let sent = Command::new("kill").args(["-TERM", &pid]).status();
         if !sent.is_ok_and(|s| s.success()) {

@@ -1,5 +1,5 @@
-//! Bounded in-memory [`TraceStore`]: the public face over [`Inner`], which holds the traces,
-//! their arrival order and the indexes.
+//! The bounded in-memory backend of [`super::TraceStore`]: a lock over [`Inner`], which holds
+//! the traces, their arrival order and the indexes.
 //!
 //! One `std::sync::Mutex` guards everything; it is never held across an `.await` and each
 //! critical section is bounded work (a search walks at most one service's spans in the
@@ -12,10 +12,9 @@ use std::time::Instant;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 
 use super::inner::{Added, Inner, Limits};
-use super::{Operation, RetentionConfig, StoreStats, StoredSpan, Trace, TraceQuery, search};
-use crate::config::StoreConfig;
+use super::{Operation, StoreStats, StoredSpan, Trace, TraceQuery, search};
 
-/// What one [`TraceStore::insert`] did.
+/// What one [`super::TraceStore::insert`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct InsertOutcome {
     /// Spans stored.
@@ -28,42 +27,26 @@ pub struct InsertOutcome {
     pub expired: usize,
 }
 
-/// Bounded in-memory trace store, shared via `Arc`.
+/// Bounded in-memory trace store.
 #[derive(Debug)]
-pub struct TraceStore {
+pub(super) struct MemoryStore {
     limits: Limits,
     inner: Mutex<Inner>,
 }
 
-impl TraceStore {
-    /// An empty store with these count bounds and the default retention; a bound of zero is
-    /// treated as one.
-    pub fn new(limits: StoreConfig) -> Self {
-        Self::with_retention(limits, RetentionConfig::default())
-    }
-
+impl MemoryStore {
     /// An empty store with these count, byte and age bounds; a bound of zero is treated as
     /// one.
-    pub fn with_retention(limits: StoreConfig, retention: RetentionConfig) -> Self {
+    pub(super) fn new(limits: Limits) -> Self {
         Self {
-            limits: Limits {
-                max_traces: limits.max_traces.max(1),
-                max_spans_per_trace: limits.max_spans_per_trace.max(1),
-                max_bytes: retention.max_bytes.max(1),
-                max_age: retention.max_age(),
-            },
+            limits,
             inner: Mutex::new(Inner::default()),
         }
     }
 
-    /// Stores spans arriving now; see [`TraceStore::insert_at`].
-    pub fn insert(&self, spans: impl IntoIterator<Item = StoredSpan>) -> InsertOutcome {
-        self.insert_at(spans, Instant::now())
-    }
-
     /// Stores spans that arrived at `now`: expires old traces, then evicts the oldest traces
     /// and drops spans of full traces as the bounds require.
-    pub fn insert_at(
+    pub(super) fn insert_at(
         &self,
         spans: impl IntoIterator<Item = StoredSpan>,
         now: Instant,
@@ -88,12 +71,12 @@ impl TraceStore {
 
     /// Drops the traces whose first span arrived `max_age` or longer before `now`; returns
     /// how many.
-    pub fn expire(&self, now: Instant) -> usize {
+    pub(super) fn expire(&self, now: Instant) -> usize {
         self.lock().expire(now, self.limits.max_age)
     }
 
     /// Names of the services with stored spans, sorted.
-    pub fn services(&self) -> Vec<String> {
+    pub(super) fn services(&self) -> Vec<String> {
         self.fresh()
             .index
             .services()
@@ -101,20 +84,13 @@ impl TraceStore {
             .collect()
     }
 
-    /// Operation names of a service, sorted and distinct; empty for an unknown service.
-    pub fn operations(&self, service: &str) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .operations_by_kind(service, None)
-            .into_iter()
-            .map(|op| op.name)
-            .collect();
-        names.dedup();
-        names
-    }
-
     /// Operations of a service with their span kinds, sorted by name then kind; only those
     /// of `kind` when given. Empty for an unknown service.
-    pub fn operations_by_kind(&self, service: &str, kind: Option<SpanKind>) -> Vec<Operation> {
+    pub(super) fn operations_by_kind(
+        &self,
+        service: &str,
+        kind: Option<SpanKind>,
+    ) -> Vec<Operation> {
         self.fresh()
             .index
             .service(service)
@@ -123,12 +99,12 @@ impl TraceStore {
     }
 
     /// Traces matching the query, newest (latest start) first.
-    pub fn find_traces(&self, query: &TraceQuery) -> Vec<Trace> {
+    pub(super) fn find_traces(&self, query: &TraceQuery) -> Vec<Trace> {
         search::find(&self.fresh(), query)
     }
 
     /// One trace by id.
-    pub fn get_trace(&self, trace_id: &[u8; 16]) -> Option<Trace> {
+    pub(super) fn get_trace(&self, trace_id: &[u8; 16]) -> Option<Trace> {
         self.fresh()
             .traces
             .get(trace_id)
@@ -136,7 +112,7 @@ impl TraceStore {
     }
 
     /// Current sizes and lifetime counters.
-    pub fn stats(&self) -> StoreStats {
+    pub(super) fn stats(&self) -> StoreStats {
         self.fresh().stats()
     }
 
