@@ -8,6 +8,7 @@
 pub mod adaptive;
 pub mod aggregate;
 pub mod config;
+pub mod config_file;
 pub mod control;
 pub mod export;
 pub mod metrics;
@@ -25,6 +26,7 @@ pub mod ui;
 mod test_support;
 
 pub use config::{CollectorConfig, ConfigError, StoreConfig};
+pub use config_file::parse_config;
 pub use export::{ExportCounters, ExportSnapshot, ExporterConfig, ExporterUrlError};
 pub use pipeline::{IngestCounters, Pipeline, PipelineDrain, SubmitError};
 pub use receiver::{OtlpGrpcReceiver, OtlpGrpcService, ReceiveError};

@@ -12,7 +12,7 @@ use crate::listening::announce;
 /// The config: the file's (or the defaults), then every flag given on top.
 fn config(args: CollectorArgs) -> Result<CollectorConfig, CommandError> {
     let mut config = match &args.config {
-        Some(path) => read_yaml(path)?,
+        Some(path) => read_config(path)?,
         None => CollectorConfig::default(),
     };
     config.tail_policies = args.tail_policies.or(config.tail_policies);
@@ -63,12 +63,13 @@ pub async fn run(args: CollectorArgs) -> Result<(), CommandError> {
     waited
 }
 
-/// Reads a YAML (or JSON) file into `T`; errors name the file, the key and the line.
-fn read_yaml<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CommandError> {
+/// Reads the config file, flat or grouped (`collector::parse_config`); errors name the
+/// file, the key and the line.
+fn read_config(path: &Path) -> Result<CollectorConfig, CommandError> {
     let fail = |message: String| CommandError::ConfigFile {
         path: path.to_owned(),
         message,
     };
     let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
-    serde_yaml_ng::from_str(&text).map_err(|e| fail(e.to_string()))
+    collector::parse_config(&text).map_err(|e| fail(e.to_string()))
 }
