@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use sampler::tail::{TailConfigError, TailPolicyDocument, TailPolicySet};
 use serde::Deserialize;
 
-use crate::export::{ExporterConfig, ExporterUrlError};
+use crate::export::{ExporterConfig, ExporterConfigError, ExporterSettings};
 
 /// Default OTLP/gRPC listen address (`0.0.0.0:4317`).
 pub const DEFAULT_OTLP_GRPC_ADDR: SocketAddr =
@@ -71,9 +71,10 @@ pub struct CollectorConfig {
     /// Largest decoded request body a receiver accepts, in bytes.
     pub max_request_bytes: usize,
     /// Backends every accepted span is sent on to: `grpc://HOST:PORT` (OTLP/gRPC) or
-    /// `http://HOST:PORT[/PATH]` (OTLP/HTTP protobuf, `/v1/traces` by default). Empty by
-    /// default: spans are only stored.
-    pub exporters: Vec<String>,
+    /// `http://HOST:PORT[/PATH]` (OTLP/HTTP protobuf, `/v1/traces` by default), `grpcs://`
+    /// and `https://` over TLS; each a bare URL or a map with `url`, `headers`,
+    /// `compression` and `tls`. Empty by default: spans are only stored.
+    pub exporters: Vec<ExporterSettings>,
     /// Listen address of Jaeger remote sampling over HTTP (`GET /sampling?service=`).
     pub sampling_http: SocketAddr,
     /// Listen address of Jaeger remote sampling over gRPC (`SamplingManager`).
@@ -160,13 +161,15 @@ impl CollectorConfig {
         Ok(())
     }
 
-    /// The exporters, parsed; the first bad URL is named with its index.
+    /// The exporters, checked (URL, headers, TLS files); the first bad one is named with its
+    /// index.
     pub fn exporter_configs(&self) -> Result<Vec<ExporterConfig>, ConfigError> {
         self.exporters
             .iter()
             .enumerate()
-            .map(|(index, url)| {
-                ExporterConfig::parse(url).map_err(|error| ConfigError::Exporter { index, error })
+            .map(|(index, settings)| {
+                ExporterConfig::from_settings(settings)
+                    .map_err(|error| ConfigError::Exporter { index, error })
             })
             .collect()
     }
@@ -215,13 +218,13 @@ pub enum ConfigError {
     /// The tail sampling policies are invalid.
     #[error("config key `tail_sampling`: {0}")]
     TailSampling(#[from] TailConfigError),
-    /// An exporter URL cannot be used.
+    /// An exporter cannot be used.
     #[error("config key `exporters[{index}]`: {error}")]
     Exporter {
         /// Position in `exporters`.
         index: usize,
-        /// What is wrong with the URL.
-        error: ExporterUrlError,
+        /// What is wrong with its URL, headers or TLS files.
+        error: ExporterConfigError,
     },
 }
 
@@ -276,7 +279,7 @@ mod tests {
     #[test]
     fn exporter_urls_are_validated() {
         let config: CollectorConfig = serde_json::from_str(
-            r#"{"exporters":["grpc://127.0.0.1:4317","https://backend:4318"]}"#,
+            r#"{"exporters":["grpc://127.0.0.1:4317",{"url":"https://b","tls":{"ca_file":"/no/ca.pem"}}]}"#,
         )
         .unwrap();
         let err = config.validate().unwrap_err();
@@ -287,12 +290,15 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains("exporters[1]"), "{message}");
         assert!(
-            message.contains("TLS (https) is not supported yet"),
+            message.contains("cannot read tls.ca_file /no/ca.pem"),
             "{message}"
         );
 
         let config = CollectorConfig {
-            exporters: vec!["grpc://a:1".into(), "http://b:2".into()],
+            exporters: vec![
+                ExporterSettings::from_url("grpc://a:1"),
+                ExporterSettings::from_url("http://b:2"),
+            ],
             insecure_control: true,
             ..CollectorConfig::default()
         };

@@ -25,7 +25,10 @@ pub mod ui;
 mod test_support;
 
 pub use config::{CollectorConfig, ConfigError, StoreConfig};
-pub use export::{ExportCounters, ExportSnapshot, ExporterConfig, ExporterUrlError};
+pub use export::{
+    ExportCounters, ExportSnapshot, ExporterConfig, ExporterConfigError, ExporterSettings,
+    ExporterUrlError,
+};
 pub use pipeline::{IngestCounters, Pipeline, PipelineDrain, SubmitError};
 pub use receiver::{OtlpGrpcReceiver, OtlpGrpcService, ReceiveError};
 pub use server::{RunningCollector, StartError, start};

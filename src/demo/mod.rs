@@ -53,7 +53,7 @@ pub async fn run(args: DemoArgs) -> Result<(), DemoError> {
         sampling_http: loopback,
         sampling_grpc: loopback,
         http: args.http,
-        exporters: args.export.clone(),
+        exporters: args.export.iter().cloned().map(Into::into).collect(),
         tail_sampling,
         ..CollectorConfig::default()
     })

@@ -2,29 +2,36 @@
 //!
 //! The pipeline drain hands each accepted batch to every exporter's bounded [`ExportQueue`]
 //! without waiting; each exporter task batches by size and time, encodes once, compresses
-//! with gzip and sends over OTLP/gRPC (`otlp_grpc`, statuses read by `grpc_status`) or
-//! OTLP/HTTP (`otlp_http`), retrying with backoff (`retry`). `config` parses the URLs,
-//! `counters` names the metrics.
+//! (`compress`: gzip, zstd or none) and sends over OTLP/gRPC (`otlp_grpc`, statuses read by
+//! `grpc_status`) or OTLP/HTTP (`otlp_http`) through one pooled `client`, with TLS (`tls`)
+//! and configured `headers`, retrying with backoff (`retry`). `settings` is the config-file
+//! form of an exporter, `config` checks it, `counters` names the metrics.
 
+mod client;
+mod compress;
 mod config;
 mod convert;
 mod counters;
 mod encode;
 mod exporter;
 mod grpc_status;
+mod headers;
 mod http_date;
 mod otlp_grpc;
 mod otlp_http;
 mod queue;
 mod retry;
+mod settings;
+mod tls;
 mod transport;
 
 #[cfg(test)]
 mod tests;
 
+pub use compress::Compression;
 pub use config::{
     DEFAULT_BATCH_SPANS, DEFAULT_BATCH_TIMEOUT, DEFAULT_CONCURRENCY, DEFAULT_QUEUE_SPANS,
-    DEFAULT_REQUEST_TIMEOUT, ExporterConfig, ExporterUrlError, Protocol,
+    DEFAULT_REQUEST_TIMEOUT, ExporterConfig, ExporterConfigError, ExporterUrlError, Protocol,
 };
 pub use convert::{group_by_resource, to_resource_spans, to_span};
 pub use counters::{
@@ -32,6 +39,9 @@ pub use counters::{
     RETRIES, SENT_SPANS,
 };
 pub use exporter::{ExporterHandle, spawn};
+pub use headers::{ExportHeaders, HeaderError};
 pub use otlp_grpc::EXPORT_PATH;
 pub use queue::{EnqueueError, ExportItem, ExportQueue};
 pub use retry::{AttemptError, RetryPolicy};
+pub use settings::ExporterSettings;
+pub use tls::{ExportTls, TlsError, TlsSettings};

@@ -68,6 +68,10 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let encoding = request
+            .headers()
+            .get("grpc-encoding")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase());
         let response = self.inner.call(request);
         let counters = Arc::clone(&self.counters);
         let limit = self.max_request_bytes;
@@ -76,7 +80,7 @@ where
             let Some(refusal) = response
                 .extensions()
                 .get::<tonic::Status>()
-                .and_then(|status| edge_refusal(status, limit))
+                .and_then(|status| edge_refusal(status, limit, encoding.as_deref()))
             else {
                 return Ok(response);
             };
@@ -86,10 +90,23 @@ where
     }
 }
 
-/// The refusal behind a status tonic produced while reading the request, if it is one.
-fn edge_refusal(status: &tonic::Status, limit: usize) -> Option<ReceiveError> {
+/// The refusal behind a status tonic produced while reading the request (compressed with
+/// `encoding`, when the client said so), if it is one.
+fn edge_refusal(
+    status: &tonic::Status,
+    limit: usize,
+    encoding: Option<&str>,
+) -> Option<ReceiveError> {
     match status.code() {
         Code::OutOfRange | Code::ResourceExhausted => Some(ReceiveError::TooLarge { limit }),
+        // tonic's wording for a compressed message it could not inflate.
+        Code::Internal if status.message().starts_with("Error decompressing") => {
+            let reason = status.message().to_owned();
+            Some(match encoding {
+                Some("zstd") => ReceiveError::Zstd(reason),
+                _ => ReceiveError::Gzip(reason),
+            })
+        }
         Code::Internal => Some(ReceiveError::Malformed {
             format: "OTLP/protobuf",
             reason: status.message().to_owned(),

@@ -15,7 +15,7 @@ use crate::{CollectorConfig, ExportSnapshot};
 /// A collector exporting to `urls`.
 async fn exporting_to(urls: Vec<String>) -> RunningCollector {
     start(CollectorConfig {
-        exporters: urls,
+        exporters: urls.into_iter().map(Into::into).collect(),
         ..local_config()
     })
     .await
