@@ -7,6 +7,7 @@
 
 mod error;
 mod grpc_edge;
+mod grpc_zstd;
 mod http_body;
 pub mod otlp;
 mod otlp_grpc;
