@@ -12,7 +12,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::{Client, Error};
 use hyper_util::rt::TokioExecutor;
 
-use super::tls::ExportTls;
+use super::retry::AttemptError;
+use super::tls::{ExportTls, is_trust_failure};
 
 /// Which HTTP version the exporter speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,4 +66,31 @@ impl Pool {
             Pool::Tls(client) => client.request(request).await,
         }
     }
+}
+
+/// A request that got no answer: retryable, unless a certificate was not trusted (the same
+/// certificate will not be trusted on the next try either).
+pub fn failed(protocol: &str, err: &hyper_util::client::legacy::Error) -> AttemptError {
+    let reason = format!("{protocol} request failed: {}", describe(err));
+    if is_trust_failure(err) {
+        AttemptError::Permanent { reason }
+    } else {
+        AttemptError::Retryable {
+            reason,
+            retry_after: None,
+        }
+    }
+}
+
+/// The error and its causes on one line: hyper's own message is only "client error
+/// (Connect)", the useful part (refused, certificate unknown...) is underneath.
+fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
 }

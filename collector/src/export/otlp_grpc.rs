@@ -16,13 +16,12 @@ use prost::Message;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
-use super::client::{Pool, Version};
+use super::client::{Pool, Version, failed};
 use super::compress::Compression;
 use super::config::ExporterConfig;
 use super::grpc_status;
 use super::headers::ExportHeaders;
 use super::retry::AttemptError;
-use super::tls::is_trust_failure;
 use super::transport::Delivered;
 
 /// The OTLP trace export method.
@@ -130,30 +129,6 @@ fn retryable(reason: String) -> AttemptError {
         reason,
         retry_after: None,
     }
-}
-
-/// A request that got no answer: retryable, unless a certificate was not trusted (the same
-/// certificate will not be trusted on the next try either).
-pub fn failed(protocol: &str, err: &hyper_util::client::legacy::Error) -> AttemptError {
-    let reason = format!("{protocol} request failed: {}", describe(err));
-    if is_trust_failure(err) {
-        AttemptError::Permanent { reason }
-    } else {
-        retryable(reason)
-    }
-}
-
-/// The error and its causes on one line: hyper's own message is only "client error
-/// (Connect)", the useful part (refused, certificate unknown...) is underneath.
-fn describe(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut next = err.source();
-    while let Some(cause) = next {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        next = cause.source();
-    }
-    text
 }
 
 /// `payload` as one gRPC message: compressed flag, 4-byte big-endian length, payload.

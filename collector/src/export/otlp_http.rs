@@ -12,12 +12,11 @@ use http_body_util::{BodyExt, Full, Limited};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
 
-use super::client::{Pool, Version};
+use super::client::{Pool, Version, failed};
 use super::compress::Compression;
 use super::config::ExporterConfig;
 use super::headers::ExportHeaders;
 use super::http_date::parse_imf_fixdate;
-use super::otlp_grpc::failed;
 use super::retry::AttemptError;
 use super::transport::Delivered;
 

@@ -16,7 +16,7 @@ pub mod zipkin;
 
 pub use error::{ErrorBody, RETRY_AFTER, ReceiveError};
 pub use grpc_edge::OtlpGrpcService;
-pub use http_body::{Format, gunzip};
+pub use http_body::{Format, gunzip, unzstd};
 pub use otlp_grpc::OtlpGrpcReceiver;
 pub use otlp_http::decode as decode_otlp_http;
 pub use otlp_http::{TRACES_PATH, router as otlp_http_router};
