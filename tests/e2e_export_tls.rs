@@ -128,20 +128,23 @@ impl TraceService for GrpcBackend {
     }
 }
 
-/// An OTLP/gRPC backend over TLS that requires a client certificate from `pki`'s CA.
-async fn grpc_backend(pki: &Pki) -> (SocketAddr, Shared) {
+/// An OTLP/gRPC backend; with `pki`, over TLS and requiring a client certificate from its
+/// CA.
+async fn grpc_backend(pki: Option<&Pki>) -> (SocketAddr, Shared) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Shared::default();
-    let tls = ServerTlsConfig::new()
-        .identity(Identity::from_pem(&pki.server_cert, &pki.server_key))
-        .client_ca_root(Certificate::from_pem(&pki.ca));
     let service = TraceServiceServer::new(GrpcBackend(Arc::clone(&seen)))
         .accept_compressed(CompressionEncoding::Gzip)
         .accept_compressed(CompressionEncoding::Zstd);
-    let server = Server::builder()
-        .tls_config(tls)
-        .unwrap()
+    let mut builder = Server::builder();
+    if let Some(pki) = pki {
+        let tls = ServerTlsConfig::new()
+            .identity(Identity::from_pem(&pki.server_cert, &pki.server_key))
+            .client_ca_root(Certificate::from_pem(&pki.ca));
+        builder = builder.tls_config(tls).unwrap();
+    }
+    let server = builder
         .add_service(service)
         .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener));
     tokio::spawn(server);
@@ -293,7 +296,7 @@ async fn until_metric(collector: &support::Process, series: &str, value: f64) {
 async fn exports_over_tls_with_auth_headers_and_refuses_an_unknown_ca() {
     let pki = make_pki("meshtrace test CA");
     let other = make_pki("some other CA");
-    let (grpc_addr, grpc_seen) = grpc_backend(&pki).await;
+    let (grpc_addr, grpc_seen) = grpc_backend(Some(&pki)).await;
     let (http_addr, http_seen) = http_backend(&pki).await;
     let dir = temp_dir("export-tls");
     let ca = write(&dir, "ca.pem", &pki.ca);
@@ -350,6 +353,32 @@ async fn exports_over_tls_with_auth_headers_and_refuses_an_unknown_ca() {
     assert!(!grpc_seen.lock().unwrap().traces.contains(&0xb2));
     assert!(!http_seen.lock().unwrap().traces.contains(&0xb2));
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_header_flags_reach_every_export_backend() {
+    let (a, a_seen) = grpc_backend(None).await;
+    let (b, b_seen) = grpc_backend(None).await;
+    let (url_a, url_b) = (format!("grpc://{a}"), format!("grpc://{b}"));
+    let front = support::collector(&[
+        "--export",
+        &url_a,
+        "--export",
+        &url_b,
+        "--export-header",
+        "Authorization=Bearer cli-token",
+    ]);
+    send_to(&front, 0xb3).await;
+    for seen in [&a_seen, &b_seen] {
+        until(seen, "spans with the flag's header", |s| {
+            s.traces.contains(&0xb3) && s.auth.contains("Bearer cli-token")
+        })
+        .await;
+        assert_eq!(
+            seen.lock().unwrap().encodings,
+            BTreeSet::from(["gzip".into()])
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
