@@ -85,10 +85,16 @@ pub struct CollectorArgs {
     #[arg(long, value_name = "DIR")]
     pub store_dir: Option<std::path::PathBuf>,
     /// Also send every kept span to an OTLP backend: `grpc://HOST:PORT` (OTLP/gRPC) or
-    /// `http://HOST:PORT[/PATH]` (OTLP/HTTP protobuf, path `/v1/traces` by default).
-    /// Repeatable; replaces the file's `exporters` when given.
+    /// `http://HOST:PORT[/PATH]` (OTLP/HTTP protobuf, path `/v1/traces` by default);
+    /// `grpcs://` and `https://` over TLS. Repeatable; replaces the file's `exporters` when
+    /// given.
     #[arg(long = "export", value_name = "URL", value_parser = export_url)]
     pub export: Vec<String>,
+    /// A header sent with every request of every `--export` exporter, e.g.
+    /// `authorization=Bearer TOKEN` (gRPC metadata for OTLP/gRPC). Repeatable. Visible to
+    /// other local users in the process list: put secrets in the config file's `headers`.
+    #[arg(long = "export-header", value_name = "NAME=VALUE", requires = "export")]
+    pub export_header: Vec<String>,
     /// Jaeger remote sampling over HTTP (`GET /sampling?service=`) [default: 0.0.0.0:5778].
     #[arg(long)]
     pub sampling_http: Option<SocketAddr>,
@@ -121,7 +127,7 @@ pub struct CollectorArgs {
 }
 
 /// Checks an `--export` URL when the flag is parsed, so a bad one is named with its flag.
-fn export_url(url: &str) -> Result<String, collector::ExporterUrlError> {
+fn export_url(url: &str) -> Result<String, collector::ExporterConfigError> {
     collector::ExporterConfig::parse(url).map(|_| url.to_owned())
 }
 

@@ -132,13 +132,32 @@ fn a_taken_port_names_the_listener() {
 
 #[test]
 fn a_bad_export_url_is_named_with_its_flag() {
-    let (code, _, stderr) = meshtrace(&["collector", "--export", "https://backend:4318"]);
+    let (code, _, stderr) = meshtrace(&["collector", "--export", "ftp://backend:4318"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("--export"), "{stderr}");
+    assert!(stderr.contains("unknown scheme `ftp`"), "{stderr}");
+}
+
+#[test]
+fn bad_export_headers_are_named_without_their_values() {
+    let export = ["collector", "--export", "grpc://127.0.0.1:1"];
+    let (code, _, stderr) = meshtrace(&[&export[..], &["--export-header", "s3cret"]].concat());
+    assert_eq!(code, 1, "{stderr}");
     assert!(
-        stderr.contains("TLS (https) is not supported yet"),
+        stderr.contains("--export-header number 1 is not NAME=VALUE"),
         "{stderr}"
     );
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+    let bad_value = [
+        "--export-header",
+        "x-ok=1",
+        "--export-header",
+        "x-token=s3c\nret",
+    ];
+    let (code, _, stderr) = meshtrace(&[&export[..], &bad_value[..]].concat());
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("header `x-token`"), "{stderr}");
+    assert!(!stderr.contains("s3c"), "{stderr}");
 }
 
 #[test]

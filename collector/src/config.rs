@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use sampler::tail::{TailConfigError, TailPolicyDocument, TailPolicySet};
 use serde::Deserialize;
 
-use crate::export::{ExporterConfig, ExporterEntry, ExporterUrlError};
+use crate::export::{ExporterConfig, ExporterConfigError, ExporterSettings};
 
 /// Default OTLP/gRPC listen address (`0.0.0.0:4317`).
 pub const DEFAULT_OTLP_GRPC_ADDR: SocketAddr =
@@ -71,10 +71,11 @@ pub struct CollectorConfig {
     /// Largest decoded request body a receiver accepts, in bytes.
     pub max_request_bytes: usize,
     /// Backends every accepted span is sent on to: `grpc://HOST:PORT` (OTLP/gRPC) or
-    /// `http://HOST:PORT[/PATH]` (OTLP/HTTP protobuf, `/v1/traces` by default), or a map
-    /// `{url, queue: {dir, max_bytes, fsync}}` to persist the exporter's queue. Empty by
-    /// default: spans are only stored.
-    pub exporters: Vec<ExporterEntry>,
+    /// `http://HOST:PORT[/PATH]` (OTLP/HTTP protobuf, `/v1/traces` by default), `grpcs://`
+    /// and `https://` over TLS; each a bare URL or a map with `url`, `headers`,
+    /// `compression`, `tls` and `queue: {dir, max_bytes, fsync}` (to persist the exporter's
+    /// queue). Empty by default: spans are only stored.
+    pub exporters: Vec<ExporterSettings>,
     /// Listen address of Jaeger remote sampling over HTTP (`GET /sampling?service=`).
     pub sampling_http: SocketAddr,
     /// Listen address of Jaeger remote sampling over gRPC (`SamplingManager`).
@@ -195,7 +196,8 @@ impl CollectorConfig {
         }
     }
 
-    /// The exporters, parsed; the first bad entry is named with its index.
+    /// The exporters, checked (URL, headers, TLS files, queue); the first bad one is named
+    /// with its index.
     pub fn exporter_configs(&self) -> Result<Vec<ExporterConfig>, ConfigError> {
         let mut configs: Vec<ExporterConfig> = Vec::with_capacity(self.exporters.len());
         for (index, entry) in self.exporters.iter().enumerate() {
@@ -297,13 +299,13 @@ pub enum ConfigError {
     /// The tail sampling policies are invalid.
     #[error("config key `tail_sampling`: {0}")]
     TailSampling(#[from] TailConfigError),
-    /// An exporter URL cannot be used.
+    /// An exporter cannot be used.
     #[error("config key `exporters[{index}]`: {error}")]
     Exporter {
         /// Position in `exporters`.
         index: usize,
-        /// What is wrong with the URL.
-        error: ExporterUrlError,
+        /// What is wrong with its URL, headers or TLS files.
+        error: ExporterConfigError,
     },
     /// A persistent queue bounded at zero bytes.
     #[error("config key `exporters[{index}].queue.max_bytes` must be at least 1")]
@@ -403,7 +405,7 @@ mod tests {
     #[test]
     fn exporter_urls_are_validated() {
         let config: CollectorConfig = serde_json::from_str(
-            r#"{"exporters":["grpc://127.0.0.1:4317","https://backend:4318"]}"#,
+            r#"{"exporters":["grpc://127.0.0.1:4317",{"url":"https://b","tls":{"ca_file":"/no/ca.pem"}}]}"#,
         )
         .unwrap();
         let err = config.validate().unwrap_err();
@@ -414,14 +416,14 @@ mod tests {
         let message = err.to_string();
         assert!(message.contains("exporters[1]"), "{message}");
         assert!(
-            message.contains("TLS (https) is not supported yet"),
+            message.contains("cannot read tls.ca_file /no/ca.pem"),
             "{message}"
         );
 
         let config = CollectorConfig {
             exporters: vec![
-                "grpc://a:1".to_owned().into(),
-                "http://b:2".to_owned().into(),
+                ExporterSettings::from_url("grpc://a:1"),
+                ExporterSettings::from_url("http://b:2"),
             ],
             insecure_control: true,
             ..CollectorConfig::default()

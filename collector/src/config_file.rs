@@ -33,7 +33,7 @@ use serde::Deserialize;
 use crate::adaptive::AdaptiveSettings;
 use crate::aggregate::AggregateConfig;
 use crate::config::{CollectorConfig, Secret, StoreConfig};
-use crate::export::ExporterEntry;
+use crate::export::ExporterSettings;
 use crate::pipeline::memory::MemoryLimitConfig;
 use crate::tail::TailBufferConfig;
 
@@ -76,7 +76,7 @@ struct Grouped {
     receivers: Receivers,
     processors: Processors,
     /// Named exporters; the names are for the reader (each URL gets its own queue).
-    exporters: BTreeMap<String, ExporterEntry>,
+    exporters: BTreeMap<String, ExporterSettings>,
     extensions: Extensions,
     service: Service,
 }

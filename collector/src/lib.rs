@@ -27,7 +27,10 @@ mod test_support;
 
 pub use config::{CollectorConfig, ConfigError, StoreConfig};
 pub use config_file::parse_config;
-pub use export::{ExportCounters, ExportSnapshot, ExporterConfig, ExporterUrlError};
+pub use export::{
+    ExportCounters, ExportSnapshot, ExporterConfig, ExporterConfigError, ExporterSettings,
+    ExporterUrlError,
+};
 pub use pipeline::{IngestCounters, Pipeline, PipelineDrain, SubmitError};
 pub use receiver::{OtlpGrpcReceiver, OtlpGrpcService, ReceiveError};
 pub use server::{RunningCollector, StartError, start};

@@ -2,8 +2,10 @@
 
 use std::path::Path;
 
-use collector::CollectorConfig;
+use std::collections::BTreeMap;
+
 use collector::config::Secret;
+use collector::{CollectorConfig, ExporterSettings};
 
 use super::{CommandError, shutdown_signal};
 use crate::cli::CollectorArgs;
@@ -36,7 +38,15 @@ fn config(args: CollectorArgs) -> Result<CollectorConfig, CommandError> {
         config.store.backend = collector::config::StoreBackend::Disk;
     }
     if !args.export.is_empty() {
-        config.exporters = args.export.into_iter().map(Into::into).collect();
+        let headers = export_headers(&args.export_header)?;
+        config.exporters = args
+            .export
+            .into_iter()
+            .map(|url| ExporterSettings {
+                headers: headers.clone(),
+                ..ExporterSettings::from_url(url)
+            })
+            .collect();
     }
     config.strategies = args.strategies.or(config.strategies);
     config.data_dir = args.data_dir.or(config.data_dir);
@@ -46,6 +56,20 @@ fn config(args: CollectorArgs) -> Result<CollectorConfig, CommandError> {
         config.memory_limiter.limit_mib = limit;
     }
     Ok(config)
+}
+
+/// `--export-header NAME=VALUE` flags as a map; names and values are checked with the
+/// exporters at start. The error never repeats the flag, which may hold a secret.
+fn export_headers(flags: &[String]) -> Result<BTreeMap<String, String>, CommandError> {
+    flags
+        .iter()
+        .enumerate()
+        .map(|(index, flag)| {
+            flag.split_once('=')
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .ok_or(CommandError::ExportHeader(index + 1))
+        })
+        .collect()
 }
 
 /// Starts the collector and runs until a shutdown signal.

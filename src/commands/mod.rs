@@ -51,6 +51,9 @@ pub enum CommandError {
         /// What is wrong with it.
         message: String,
     },
+    /// An `--export-header` flag is not `NAME=VALUE`.
+    #[error("--export-header number {0} is not NAME=VALUE")]
+    ExportHeader(usize),
     /// A sampling command failed (unreachable collector, refused change, bad input).
     #[error("sampling: {0}")]
     Sampling(String),

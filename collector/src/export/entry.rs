@@ -1,5 +1,5 @@
-//! One entry of the config file's `exporters` list: a URL, or a map with the URL and its
-//! queue settings.
+//! The `queue` of a config-file exporter entry ([`ExporterSettings`]), and how an entry becomes
+//! a runtime [`ExporterConfig`] with its queue directory.
 //!
 //! ```yaml
 //! exporters:
@@ -8,26 +8,16 @@
 //!     queue: { dir: /var/lib/meshtrace/queue/tempo, max_bytes: 1073741824, fsync: false }
 //! ```
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::de::{self, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
-use super::config::{ExporterConfig, ExporterUrlError};
+use super::config::{ExporterConfig, ExporterConfigError};
 use super::persist::{DEFAULT_MAX_BYTES, DEFAULT_SEGMENT_BYTES, PersistConfig};
+use super::settings::ExporterSettings;
 
 /// Subdirectory of `data_dir` holding one queue directory per exporter.
 pub const QUEUE_SUBDIR: &str = "queue";
-
-/// One configured exporter.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExporterEntry {
-    /// `grpc://HOST:PORT` or `http://HOST:PORT[/PATH]`.
-    pub url: String,
-    /// The queue: in memory unless a directory is given here or `data_dir` is set.
-    pub queue: QueueSettings,
-}
 
 /// `exporters[i].queue`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -53,19 +43,10 @@ impl Default for QueueSettings {
     }
 }
 
-impl From<String> for ExporterEntry {
-    fn from(url: String) -> Self {
-        Self {
-            url,
-            queue: QueueSettings::default(),
-        }
-    }
-}
-
-impl ExporterEntry {
+impl ExporterSettings {
     /// The exporter ready to start; `data_dir` gives a queue directory when none is set.
-    pub fn resolve(&self, data_dir: Option<&Path>) -> Result<ExporterConfig, ExporterUrlError> {
-        let mut config = ExporterConfig::parse(&self.url)?;
+    pub fn resolve(&self, data_dir: Option<&Path>) -> Result<ExporterConfig, ExporterConfigError> {
+        let mut config = ExporterConfig::from_settings(self)?;
         let dir = self
             .queue
             .dir
@@ -94,48 +75,11 @@ pub fn dir_name(url: &str) -> String {
         .collect()
 }
 
-/// The map form, with unknown keys refused by name.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Full {
-    url: String,
-    #[serde(default)]
-    queue: QueueSettings,
-}
-
-impl<'de> Deserialize<'de> for ExporterEntry {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EntryVisitor;
-
-        impl<'de> Visitor<'de> for EntryVisitor {
-            type Value = ExporterEntry;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an exporter URL or a map with `url` and `queue`")
-            }
-
-            fn visit_str<E: de::Error>(self, url: &str) -> Result<Self::Value, E> {
-                Ok(ExporterEntry::from(url.to_owned()))
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                let full = Full::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(ExporterEntry {
-                    url: full.url,
-                    queue: full.queue,
-                })
-            }
-        }
-
-        deserializer.deserialize_any(EntryVisitor)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn entries(yaml: &str) -> Result<Vec<ExporterEntry>, String> {
+    fn entries(yaml: &str) -> Result<Vec<ExporterSettings>, String> {
         serde_yaml_ng::from_str(yaml).map_err(|e| e.to_string())
     }
 
@@ -145,7 +89,7 @@ mod tests {
             "- grpc://a:1\n- url: http://b:2\n  queue: { dir: /q/b, max_bytes: 10, fsync: true }\n",
         )
         .unwrap();
-        assert_eq!(got[0], ExporterEntry::from("grpc://a:1".to_owned()));
+        assert_eq!(got[0], ExporterSettings::from_url("grpc://a:1"));
         assert_eq!(got[1].url, "http://b:2");
         assert_eq!(
             got[1].queue,
@@ -162,13 +106,13 @@ mod tests {
         let err = entries("- url: grpc://a:1\n  queue: { directory: /q }\n").unwrap_err();
         assert!(err.contains("unknown field `directory`"), "{err}");
         assert!(err.contains("line 2"), "{err}");
-        let err = entries("- { url: grpc://a:1, headers: {} }\n").unwrap_err();
-        assert!(err.contains("unknown field `headers`"), "{err}");
+        let err = entries("- { url: grpc://a:1, header: {} }\n").unwrap_err();
+        assert!(err.contains("unknown field `header`"), "{err}");
     }
 
     #[test]
     fn data_dir_gives_each_exporter_a_queue_directory() {
-        let entry = ExporterEntry::from("grpc://127.0.0.1:4317".to_owned());
+        let entry = ExporterSettings::from_url("grpc://127.0.0.1:4317");
         assert_eq!(entry.resolve(None).unwrap().persist, None);
         let persist = entry
             .resolve(Some(Path::new("/data")))
@@ -177,7 +121,7 @@ mod tests {
             .unwrap();
         assert_eq!(persist.dir, Path::new("/data/queue/grpc___127.0.0.1_4317"));
         assert!(!persist.fsync);
-        let own = ExporterEntry {
+        let own = ExporterSettings {
             queue: QueueSettings {
                 dir: Some("/own".into()),
                 ..QueueSettings::default()

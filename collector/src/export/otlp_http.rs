@@ -1,4 +1,5 @@
-//! OTLP/HTTP export: protobuf `POST` with a gzip body over a pooled hyper client.
+//! OTLP/HTTP export: protobuf `POST` with a compressed body over a pooled hyper client
+//! (HTTP/1.1, over TLS for `https://`).
 //!
 //! 429, 502, 503 and 504 are retried (honouring `Retry-After`, in seconds or as an HTTP-date),
 //! as are connection errors and timeouts; every other non-2xx status gives the batch up.
@@ -8,12 +9,13 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode, Uri, header};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 use prost::Message;
 
+use super::client::{Pool, Version, failed};
+use super::compress::Compression;
+use super::config::ExporterConfig;
+use super::headers::ExportHeaders;
 use super::http_date::parse_imf_fixdate;
 use super::retry::AttemptError;
 use super::transport::Delivered;
@@ -26,45 +28,53 @@ const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// A pooled HTTP/1.1 client posting to one OTLP/HTTP traces URL.
 #[derive(Debug, Clone)]
 pub struct HttpExporter {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Pool,
     endpoint: Uri,
     request_timeout: Duration,
+    headers: ExportHeaders,
+    compression: Compression,
 }
 
 impl HttpExporter {
-    /// An exporter posting to `endpoint` (`http://HOST:PORT/PATH`).
-    pub fn new(endpoint: Uri, request_timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(request_timeout));
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new()).build(connector);
+    /// An exporter posting to `config.endpoint` (`http(s)://HOST:PORT/PATH`).
+    pub fn new(config: &ExporterConfig) -> Self {
+        let request_timeout = config.request_timeout;
         Self {
-            client,
-            endpoint,
+            client: Pool::new(config.tls.as_ref(), Version::Http1, request_timeout),
+            endpoint: config.endpoint.clone(),
             request_timeout,
+            headers: config.headers.clone(),
+            compression: config.compression,
         }
     }
 
-    /// Posts one gzip-compressed `ExportTraceServiceRequest`.
-    pub async fn send(&self, gzipped: Bytes) -> Result<Delivered, AttemptError> {
-        let request = Request::builder()
+    /// How bodies are compressed.
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
+    /// Posts one `ExportTraceServiceRequest`, compressed as configured, with the configured
+    /// headers.
+    pub async fn send(&self, body: Bytes) -> Result<Delivered, AttemptError> {
+        let mut builder = Request::builder()
             .method(Method::POST)
             .uri(self.endpoint.clone())
-            .header(header::CONTENT_TYPE, PROTOBUF)
-            .header(header::CONTENT_ENCODING, "gzip")
-            .body(Full::new(gzipped))
+            .header(header::CONTENT_TYPE, PROTOBUF);
+        if let Some(encoding) = self.compression.encoding() {
+            builder = builder.header(header::CONTENT_ENCODING, encoding);
+        }
+        let mut request = builder
+            .body(Full::new(body))
             .map_err(|err| AttemptError::Permanent {
                 reason: format!("cannot build OTLP/HTTP request: {err}"),
             })?;
+        self.headers.apply(request.headers_mut());
         let exchange = async {
-            let response =
-                self.client
-                    .request(request)
-                    .await
-                    .map_err(|err| AttemptError::Retryable {
-                        reason: format!("OTLP/HTTP request failed: {err}"),
-                        retry_after: None,
-                    })?;
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|err| failed("OTLP/HTTP", &err))?;
             let (parts, body) = response.into_parts();
             // A body that cannot be read only loses the partial-success detail.
             let body = Limited::new(body, MAX_RESPONSE_BYTES)

@@ -4,7 +4,6 @@ use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
 
 use super::config::{ExporterConfig, Protocol};
-use super::encode::gzip;
 use super::otlp_grpc::{GrpcExporter, frame};
 use super::otlp_http::HttpExporter;
 use super::retry::AttemptError;
@@ -38,24 +37,29 @@ pub enum Transport {
 }
 
 impl Transport {
-    /// The client `config` asks for; connects lazily.
+    /// The client `config` asks for (TLS, headers, compression); connects lazily.
     pub fn new(config: &ExporterConfig) -> Self {
-        let (endpoint, timeout) = (&config.endpoint, config.request_timeout);
         match config.protocol {
-            Protocol::Grpc => Transport::Grpc(GrpcExporter::new(endpoint, timeout)),
-            Protocol::Http => Transport::Http(HttpExporter::new(endpoint.clone(), timeout)),
+            Protocol::Grpc => Transport::Grpc(GrpcExporter::new(config)),
+            Protocol::Http => Transport::Http(HttpExporter::new(config)),
         }
     }
 
-    /// Turns an encoded request into the body every attempt sends: gzip-compressed once,
-    /// and framed as a gRPC message for gRPC.
+    /// Turns an encoded request into the body every attempt sends: compressed once, and
+    /// framed as a gRPC message for gRPC.
     pub fn prepare(&self, request: &[u8]) -> Result<Bytes, AttemptError> {
-        let gzipped = gzip(request).map_err(|err| AttemptError::Permanent {
-            reason: format!("cannot gzip export request: {err}"),
-        })?;
+        let compression = match self {
+            Transport::Grpc(grpc) => grpc.compression(),
+            Transport::Http(http) => http.compression(),
+        };
+        let body = compression
+            .compress(request)
+            .map_err(|err| AttemptError::Permanent {
+                reason: format!("cannot compress export request: {err}"),
+            })?;
         match self {
-            Transport::Grpc(_) => frame(&gzipped),
-            Transport::Http(_) => Ok(gzipped),
+            Transport::Grpc(_) => frame(&body, compression.encoding().is_some()),
+            Transport::Http(_) => Ok(body),
         }
     }
 

@@ -36,8 +36,8 @@ pub enum ReceiveError {
         /// The accepted media types, comma separated.
         expected: &'static str,
     },
-    /// `Content-Encoding` is neither `gzip` nor `identity`.
-    #[error("unsupported Content-Encoding {0:?}; expected gzip or identity")]
+    /// `Content-Encoding` is none of `gzip`, `zstd` and `identity`.
+    #[error("unsupported Content-Encoding {0:?}; expected gzip, zstd or identity")]
     UnsupportedEncoding(String),
     /// The body could not be read from the connection.
     #[error("cannot read request body: {0}")]
@@ -45,6 +45,9 @@ pub enum ReceiveError {
     /// The gzip stream is corrupt.
     #[error("invalid gzip body: {0}")]
     Gzip(String),
+    /// The zstd stream is corrupt.
+    #[error("invalid zstd body: {0}")]
+    Zstd(String),
     /// The payload is not valid in its format; `reason` says where and why.
     #[error("invalid {format} payload: {reason}")]
     Malformed {
@@ -94,7 +97,9 @@ impl ReceiveError {
             Self::UnsupportedContentType { .. } | Self::UnsupportedEncoding(_) => {
                 Refusal::UnsupportedMediaType
             }
-            Self::Body(_) | Self::Gzip(_) | Self::Malformed { .. } => Refusal::Malformed,
+            Self::Body(_) | Self::Gzip(_) | Self::Zstd(_) | Self::Malformed { .. } => {
+                Refusal::Malformed
+            }
             Self::PipelineFull => Refusal::PipelineFull,
             Self::ShuttingDown => Refusal::ShuttingDown,
             Self::MemoryLimited => Refusal::MemoryLimit,
@@ -109,6 +114,7 @@ impl ReceiveError {
             | Self::UnsupportedEncoding(_)
             | Self::Body(_)
             | Self::Gzip(_)
+            | Self::Zstd(_)
             | Self::Malformed { .. } => Code::InvalidArgument,
             Self::PipelineFull | Self::ShuttingDown | Self::MemoryLimited => Code::Unavailable,
         }
@@ -121,7 +127,9 @@ impl ReceiveError {
             Self::UnsupportedContentType { .. } | Self::UnsupportedEncoding(_) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
-            Self::Body(_) | Self::Gzip(_) | Self::Malformed { .. } => StatusCode::BAD_REQUEST,
+            Self::Body(_) | Self::Gzip(_) | Self::Zstd(_) | Self::Malformed { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             Self::PipelineFull | Self::MemoryLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -202,6 +210,7 @@ mod tests {
             (media,                                      415, Code::InvalidArgument,   Refusal::UnsupportedMediaType),
             (ReceiveError::UnsupportedEncoding("br".into()), 415, Code::InvalidArgument, Refusal::UnsupportedMediaType),
             (ReceiveError::Gzip("bad".into()),          400, Code::InvalidArgument,   Refusal::Malformed),
+            (ReceiveError::Zstd("bad".into()),          400, Code::InvalidArgument,   Refusal::Malformed),
             (malformed,                                  400, Code::InvalidArgument,   Refusal::Malformed),
             (ReceiveError::PipelineFull,                429, Code::Unavailable,       Refusal::PipelineFull),
             (ReceiveError::ShuttingDown,                503, Code::Unavailable,       Refusal::ShuttingDown),

@@ -7,7 +7,8 @@
 //! `RESOURCE_EXHAUSTED` and `INVALID_ARGUMENT`. tonic puts the [`tonic::Status`] of such a
 //! trailers-only response in its extensions, which is what is read here. The handler itself
 //! only ever refuses with `UNAVAILABLE` (counted where it happens), so nothing is counted
-//! twice.
+//! twice. zstd requests are inflated here first (`grpc_zstd`), within the bounds the HTTP
+//! receivers use.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -22,6 +23,7 @@ use tonic::codegen::Service;
 use tonic::server::NamedService;
 
 use super::error::ReceiveError;
+use super::grpc_zstd;
 use super::otlp_grpc::OtlpGrpcReceiver;
 use crate::pipeline::{IngestCounters, Receiver};
 
@@ -54,29 +56,43 @@ impl NamedService for OtlpGrpcService {
     const NAME: &'static str = <Inner as NamedService>::NAME;
 }
 
-impl<B> Service<http::Request<B>> for OtlpGrpcService
-where
-    Inner: Service<http::Request<B>, Response = http::Response<Body>, Error = Infallible>,
-    <Inner as Service<http::Request<B>>>::Future: Send + 'static,
-{
+impl Service<http::Request<Body>> for OtlpGrpcService {
     type Response = http::Response<Body>;
     type Error = Infallible;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
+        Service::<http::Request<Body>>::poll_ready(&mut self.inner, cx)
     }
 
-    fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let response = self.inner.call(request);
+    fn call(&mut self, request: http::Request<Body>) -> Self::Future {
+        let encoding = request
+            .headers()
+            .get("grpc-encoding")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).to_ascii_lowercase());
+        // The ready service goes into the future; a fresh clone takes its place (tonic's
+        // generated servers are always ready).
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
         let counters = Arc::clone(&self.counters);
         let limit = self.max_request_bytes;
         Box::pin(async move {
-            let response = response.await?;
+            let request = if grpc_zstd::is_zstd(request.headers()) {
+                match grpc_zstd::inflate(request, limit).await {
+                    Ok(request) => request,
+                    Err(refusal) => {
+                        counters.add_refused(Receiver::OtlpGrpc, refusal.refusal());
+                        return Ok(refusal.into_grpc_status().into_http());
+                    }
+                }
+            } else {
+                request
+            };
+            let response = inner.call(request).await?;
             let Some(refusal) = response
                 .extensions()
                 .get::<tonic::Status>()
-                .and_then(|status| edge_refusal(status, limit))
+                .and_then(|status| edge_refusal(status, limit, encoding.as_deref()))
             else {
                 return Ok(response);
             };
@@ -86,10 +102,23 @@ where
     }
 }
 
-/// The refusal behind a status tonic produced while reading the request, if it is one.
-fn edge_refusal(status: &tonic::Status, limit: usize) -> Option<ReceiveError> {
+/// The refusal behind a status tonic produced while reading the request (compressed with
+/// `encoding`, when the client said so), if it is one.
+fn edge_refusal(
+    status: &tonic::Status,
+    limit: usize,
+    encoding: Option<&str>,
+) -> Option<ReceiveError> {
     match status.code() {
         Code::OutOfRange | Code::ResourceExhausted => Some(ReceiveError::TooLarge { limit }),
+        // tonic's wording for a compressed message it could not inflate.
+        Code::Internal if status.message().starts_with("Error decompressing") => {
+            let reason = status.message().to_owned();
+            Some(match encoding {
+                Some("zstd") => ReceiveError::Zstd(reason),
+                _ => ReceiveError::Gzip(reason),
+            })
+        }
         Code::Internal => Some(ReceiveError::Malformed {
             format: "OTLP/protobuf",
             reason: status.message().to_owned(),

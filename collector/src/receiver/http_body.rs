@@ -1,6 +1,6 @@
 //! Request bodies of the HTTP receivers: media type, `Content-Encoding`, and reading the body
-//! within `max_request_bytes`, before and after gzip, so no sender can make the collector
-//! buffer more than the limit.
+//! within `max_request_bytes`, before and after gzip or zstd, so no sender can make the
+//! collector buffer more than the limit.
 
 use std::io::Read;
 
@@ -60,6 +60,7 @@ impl Format {
 enum Encoding {
     Identity,
     Gzip,
+    Zstd,
 }
 
 fn encoding(headers: &HeaderMap) -> Result<Encoding, ReceiveError> {
@@ -70,12 +71,13 @@ fn encoding(headers: &HeaderMap) -> Result<Encoding, ReceiveError> {
     match text.trim().to_ascii_lowercase().as_str() {
         "" | "identity" => Ok(Encoding::Identity),
         "gzip" | "x-gzip" => Ok(Encoding::Gzip),
+        "zstd" => Ok(Encoding::Zstd),
         _ => Err(ReceiveError::UnsupportedEncoding(text.into_owned())),
     }
 }
 
 /// Reads the whole body, refusing it as soon as it passes `limit` bytes (compressed or
-/// decompressed), and decompresses gzip.
+/// decompressed), and decompresses gzip and zstd.
 pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ReceiveError> {
     let encoding = encoding(headers)?;
     let declared = headers
@@ -99,6 +101,7 @@ pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes
     match encoding {
         Encoding::Identity => Ok(raw),
         Encoding::Gzip => gunzip(&raw, limit),
+        Encoding::Zstd => unzstd(&raw, limit),
     }
 }
 
@@ -115,6 +118,36 @@ pub fn gunzip(compressed: &[u8], limit: usize) -> Result<Bytes, ReceiveError> {
         return Err(ReceiveError::TooLarge { limit });
     }
     Ok(Bytes::from(out))
+}
+
+/// Largest zstd window (log2 bytes) a body may ask for: the library's own default cap.
+const ZSTD_WINDOW_LOG_MAX: u32 = 27;
+/// A window every sender may use whatever the limit (8 MiB): streaming encoders that do not
+/// know the size up front pick about this much.
+const ZSTD_WINDOW_LOG_FLOOR: u32 = 23;
+
+/// Decompresses a zstd body (concatenated frames allowed), stopping one byte past `limit`.
+/// The window a frame may declare is capped near `limit` (at least 8 MiB), so a small frame
+/// cannot make the decoder allocate much more than the body could ever hold.
+pub fn unzstd(compressed: &[u8], limit: usize) -> Result<Bytes, ReceiveError> {
+    let corrupt = |err: std::io::Error| ReceiveError::Zstd(err.to_string());
+    let mut decoder = zstd::stream::read::Decoder::with_buffer(compressed).map_err(corrupt)?;
+    decoder
+        .window_log_max(window_log_for(limit))
+        .map_err(corrupt)?;
+    let mut out = Vec::new();
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    decoder.take(cap).read_to_end(&mut out).map_err(corrupt)?;
+    if out.len() > limit {
+        return Err(ReceiveError::TooLarge { limit });
+    }
+    Ok(Bytes::from(out))
+}
+
+/// log2 of the smallest power of two at least `limit`, within zstd's bounds.
+fn window_log_for(limit: usize) -> u32 {
+    let log = usize::BITS - limit.saturating_sub(1).leading_zeros();
+    log.clamp(ZSTD_WINDOW_LOG_FLOOR, ZSTD_WINDOW_LOG_MAX)
 }
 
 #[cfg(test)]
@@ -186,6 +219,59 @@ mod tests {
         let gz = headers(&[(header::CONTENT_ENCODING, "gzip")]);
         let result = read(&gz, Body::from(bomb), 4096).await;
         assert_eq!(result, Err(ReceiveError::TooLarge { limit: 4096 }));
+    }
+
+    #[tokio::test]
+    async fn reads_zstd_bodies_within_the_limit() {
+        let zs = headers(&[(header::CONTENT_ENCODING, "zstd")]);
+        let body = Body::from(zstd::encode_all(&b"hello"[..], 1).unwrap());
+        assert_eq!(read(&zs, body, 32).await.unwrap(), "hello");
+        // Two frames back to back are one body.
+        let mut two = zstd::encode_all(&b"hel"[..], 1).unwrap();
+        two.extend(zstd::encode_all(&b"lo"[..], 3).unwrap());
+        assert_eq!(read(&zs, Body::from(two), 64).await.unwrap(), "hello");
+    }
+
+    #[tokio::test]
+    async fn refuses_zstd_that_expands_past_the_limit() {
+        let bomb = zstd::encode_all(&vec![0u8; 1 << 20][..], 3).unwrap();
+        assert!(bomb.len() < 4096, "compresses well: {}", bomb.len());
+        let zs = headers(&[(header::CONTENT_ENCODING, "zstd")]);
+        let result = read(&zs, Body::from(bomb), 4096).await;
+        assert_eq!(result, Err(ReceiveError::TooLarge { limit: 4096 }));
+        // A frame asking for a 1 GiB window is refused before anything is allocated.
+        let mut encoder = zstd::stream::Encoder::new(Vec::new(), 1).unwrap();
+        encoder
+            .set_parameter(zstd::zstd_safe::CParameter::WindowLog(30))
+            .unwrap();
+        encoder.write_all(b"tiny").unwrap();
+        let huge = encoder.finish().unwrap();
+        let err = read(&zs, Body::from(huge), 4096).await.unwrap_err();
+        assert!(matches!(err, ReceiveError::Zstd(_)), "{err}");
+    }
+
+    #[tokio::test]
+    async fn corrupt_zstd_is_named() {
+        let zs = headers(&[(header::CONTENT_ENCODING, "zstd")]);
+        let corrupt = read(&zs, Body::from("not zstd"), 64).await.unwrap_err();
+        assert!(matches!(corrupt, ReceiveError::Zstd(_)), "{corrupt}");
+        assert!(
+            corrupt.to_string().starts_with("invalid zstd body: "),
+            "{corrupt}"
+        );
+        let mut truncated = zstd::encode_all(&b"hello hello hello"[..], 1).unwrap();
+        truncated.truncate(truncated.len() - 3);
+        let err = read(&zs, Body::from(truncated), 64).await.unwrap_err();
+        assert!(matches!(err, ReceiveError::Zstd(_)), "{err}");
+    }
+
+    #[test]
+    fn zstd_window_follows_the_limit() {
+        assert_eq!(window_log_for(0), 23);
+        assert_eq!(window_log_for(4096), 23);
+        assert_eq!(window_log_for(16 * 1024 * 1024), 24);
+        assert_eq!(window_log_for(16 * 1024 * 1024 + 1), 25);
+        assert_eq!(window_log_for(usize::MAX), 27);
     }
 
     #[tokio::test]

@@ -7,6 +7,7 @@
 
 mod error;
 mod grpc_edge;
+mod grpc_zstd;
 mod http_body;
 pub mod otlp;
 mod otlp_grpc;
@@ -15,7 +16,7 @@ pub mod zipkin;
 
 pub use error::{ErrorBody, RETRY_AFTER, ReceiveError};
 pub use grpc_edge::OtlpGrpcService;
-pub use http_body::{Format, gunzip};
+pub use http_body::{Format, gunzip, unzstd};
 pub use otlp_grpc::OtlpGrpcReceiver;
 pub use otlp_http::decode as decode_otlp_http;
 pub use otlp_http::{TRACES_PATH, router as otlp_http_router};

@@ -30,11 +30,12 @@ impl OtlpGrpcReceiver {
         Self { pipeline }
     }
 
-    /// The tonic service: gzip accepted and, when the client asks, sent; decoded requests
-    /// limited to `max_request_bytes`.
+    /// The tonic service: gzip and zstd accepted, gzip sent when the client asks; decoded
+    /// requests limited to `max_request_bytes`.
     pub fn into_server(self, max_request_bytes: usize) -> TraceServiceServer<Self> {
         TraceServiceServer::new(self)
             .accept_compressed(CompressionEncoding::Gzip)
+            .accept_compressed(CompressionEncoding::Zstd)
             .send_compressed(CompressionEncoding::Gzip)
             .max_decoding_message_size(max_request_bytes)
     }
