@@ -3,10 +3,10 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader, insert_or_remove, single_line};
+use super::{Extracted, Format, InvalidHeader, Known, TraceHeaders, insert_or_remove, single_line};
 use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState, hex};
 
-static B3: HeaderName = HeaderName::from_static("b3");
+pub(super) static B3: HeaderName = HeaderName::from_static("b3");
 /// Headers this format owns, all of them always written by [`inject`].
 pub(super) static HEADERS: [&HeaderName; 1] = [&B3];
 /// `{trace:32}-{span:16}-{d}`.
@@ -25,8 +25,8 @@ fn sampling(field: &str) -> Result<SamplingState, InvalidHeader> {
 }
 
 /// Reads `b3`. Several lines, non-ASCII text or any malformed field make it invalid.
-pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
-    let Some(text) = single_line(headers, &B3, INVALID)? else {
+pub(super) fn extract(headers: &TraceHeaders<'_>) -> Result<Option<Extracted>, InvalidHeader> {
+    let Some(text) = single_line(headers, Known::B3, INVALID)? else {
         return Ok(None);
     };
     parse(text).map(Some)
@@ -155,6 +155,6 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.append(&B3, HeaderValue::from_static("0"));
         headers.append(&B3, HeaderValue::from_static("1"));
-        assert_eq!(extract(&headers), Err(INVALID));
+        assert_eq!(extract(&TraceHeaders::find(&headers)), Err(INVALID));
     }
 }

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use http::{HeaderMap, HeaderName};
 
+use super::headers::{Known, TraceHeaders};
 use super::{Extracted, InvalidHeader, b3_multi, b3_single, jaeger, w3c};
 use crate::SpanContext;
 
@@ -36,7 +37,10 @@ impl Format {
         }
     }
 
-    pub(super) fn extract(self, headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
+    pub(super) fn extract(
+        self,
+        headers: &TraceHeaders<'_>,
+    ) -> Result<Option<Extracted>, InvalidHeader> {
         match self {
             Format::W3c => w3c::extract(headers),
             Format::B3 => b3_single::extract(headers),
@@ -85,11 +89,16 @@ impl FormatSet {
     pub(super) fn present_in(headers: &HeaderMap) -> Self {
         let mut set = Self::default();
         for name in headers.keys() {
-            if let Some(format) = Format::owning(name.as_str()) {
-                set.0 |= format.bit();
+            if let Some(known) = Known::of(name.as_str().as_bytes()) {
+                set.insert(known.format());
             }
         }
         set
+    }
+
+    /// Adds `format`.
+    pub(super) fn insert(&mut self, format: Format) {
+        self.0 |= format.bit();
     }
 
     /// Whether `format` is in the set.
@@ -106,19 +115,6 @@ impl FormatSet {
 impl Format {
     fn bit(self) -> u8 {
         1 << (self as u8)
-    }
-
-    /// The format owning header `name` (lowercase, as `HeaderName` keeps it); the same names
-    /// as [`Format::headers`], which a test checks.
-    fn owning(name: &str) -> Option<Format> {
-        match name {
-            "traceparent" | "tracestate" => Some(Format::W3c),
-            "b3" => Some(Format::B3),
-            "x-b3-traceid" | "x-b3-spanid" | "x-b3-parentspanid" | "x-b3-sampled"
-            | "x-b3-flags" => Some(Format::B3Multi),
-            "uber-trace-id" => Some(Format::Jaeger),
-            _ => None,
-        }
     }
 }
 
@@ -146,16 +142,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_owned_header_maps_back_to_its_format() {
-        let mut headers = HeaderMap::new();
+    fn every_owned_header_marks_its_format_present() {
         for format in Format::EXTRACT_ORDER {
             for name in format.headers() {
-                assert_eq!(Format::owning(name.as_str()), Some(format), "{name}");
+                let mut headers = HeaderMap::new();
+                headers.insert("x-request-id", http::HeaderValue::from_static("x"));
                 headers.insert(*name, http::HeaderValue::from_static("x"));
-                assert!(FormatSet::present_in(&headers).contains(format));
+                let present = FormatSet::present_in(&headers);
+                assert!(present.contains(format), "{name}");
+                let others = Format::EXTRACT_ORDER.into_iter().filter(|f| *f != format);
+                assert!(others.into_iter().all(|f| !present.contains(f)), "{name}");
             }
         }
-        assert_eq!(Format::owning("x-request-id"), None);
         assert!(FormatSet::present_in(&HeaderMap::new()).is_empty());
     }
 }

@@ -8,10 +8,10 @@
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader, insert_or_remove, single_line};
+use super::{Extracted, Format, InvalidHeader, Known, TraceHeaders, insert_or_remove, single_line};
 use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState, hex};
 
-static UBER_TRACE_ID: HeaderName = HeaderName::from_static("uber-trace-id");
+pub(super) static UBER_TRACE_ID: HeaderName = HeaderName::from_static("uber-trace-id");
 /// Headers this format owns, all of them always written by [`inject`].
 pub(super) static HEADERS: [&HeaderName; 1] = [&UBER_TRACE_ID];
 /// `{trace:32}:{span:16}:0:{flags:1}`.
@@ -25,8 +25,8 @@ const SAMPLED: u8 = 0x01;
 const DEBUG: u8 = 0x02;
 
 /// Reads `uber-trace-id`. Several lines or any malformed field make it invalid.
-pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
-    let Some(text) = single_line(headers, &UBER_TRACE_ID, INVALID)? else {
+pub(super) fn extract(headers: &TraceHeaders<'_>) -> Result<Option<Extracted>, InvalidHeader> {
+    let Some(text) = single_line(headers, Known::UberTraceId, INVALID)? else {
         return Ok(None);
     };
     parse(text).map(|context| Some(Extracted::Context(context)))

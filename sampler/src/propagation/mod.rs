@@ -4,6 +4,7 @@
 mod b3_multi;
 mod b3_single;
 mod format;
+mod headers;
 mod jaeger;
 mod propagator;
 mod w3c;
@@ -12,6 +13,7 @@ use http::header::InvalidHeaderValue;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 pub use format::{Format, UnknownFormat};
+use headers::{Known, TraceHeaders};
 use propagator::Extracted;
 pub use propagator::{Extraction, InvalidHeader, Propagation};
 
@@ -50,17 +52,13 @@ fn insert_or_remove(
 /// The value of a header that must appear at most once, as text with optional white space
 /// trimmed: `Ok(None)` when absent, `Err(invalid)` when repeated or not visible ASCII.
 fn single_line<'a>(
-    headers: &'a HeaderMap,
-    name: &HeaderName,
+    headers: &TraceHeaders<'a>,
+    known: Known,
     invalid: InvalidHeader,
 ) -> Result<Option<&'a str>, InvalidHeader> {
-    let mut lines = headers.get_all(name).iter();
-    let Some(value) = lines.next() else {
+    let Some(value) = headers.single(known).map_err(|_| invalid)? else {
         return Ok(None);
     };
-    if lines.next().is_some() {
-        return Err(invalid);
-    }
     value
         .to_str()
         .map(|text| Some(crate::text::trim_ows(text)))

@@ -4,6 +4,7 @@ use http::{HeaderMap, HeaderName};
 
 use super::Format;
 use super::format::FormatSet;
+use super::headers::TraceHeaders;
 use crate::{SamplingState, SpanContext};
 
 /// A present header that could not be used; the request goes on as if it were absent.
@@ -79,13 +80,14 @@ impl Propagation {
     /// W3C and B3 side by side.
     pub fn extract(&self, headers: &HeaderMap) -> Extraction {
         let mut extraction = Extraction::default();
-        let present = FormatSet::present_in(headers);
+        let found = TraceHeaders::find(headers);
+        let present = found.present();
         // A format with none of its headers present finds nothing: not asked.
         let asked = Format::EXTRACT_ORDER
             .into_iter()
             .filter(|f| present.contains(*f));
         for format in asked {
-            match format.extract(headers) {
+            match format.extract(&found) {
                 Ok(Some(Extracted::Context(context))) => match &mut extraction.parent {
                     None => extraction.parent = Some(context),
                     Some(first) => {

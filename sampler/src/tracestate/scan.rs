@@ -1,0 +1,106 @@
+//! The fast path for the usual `tracestate`: one header line already in canonical form
+//! (members joined by `,`, no white space, no empty members), checked in one pass over its
+//! bytes with a table lookup per byte and no allocation. Anything else (several lines, white
+//! space, an invalid or repeated member, a 33rd member) is left to the general parser, which
+//! gives the definitive answer; so this pass only has to recognise, never to reject.
+
+use super::grammar::{MAX_MEMBERS, key_run, valid_key_shape, valid_value_shape, value_run};
+
+/// Where a member's value lies in the list: byte offsets `start..end`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Place {
+    pub(super) start: usize,
+    pub(super) end: usize,
+}
+
+/// Checks `line` in one pass: `Some(ot)` when it is a valid list in canonical form (`ot`:
+/// where the value of the `ot` member lies, if there is one); `None` when the general parser
+/// must decide.
+pub(super) fn canonical(line: &[u8]) -> Option<Option<Place>> {
+    // Keys seen so far (start, length), to catch a repeat; u16 keeps this array small.
+    let mut keys = [(0u16, 0u16); MAX_MEMBERS];
+    let mut count = 0;
+    let mut ot = None;
+    let mut at = 0;
+    if line.len() > usize::from(u16::MAX) {
+        return None;
+    }
+    loop {
+        let rest = line.get(at..)?;
+        let mut key_len = key_run(rest);
+        let tenant_end = (rest.get(key_len) == Some(&b'@')).then_some(key_len);
+        if tenant_end.is_some() {
+            key_len += 1 + key_run(rest.get(key_len + 1..)?);
+        }
+        if rest.get(key_len) != Some(&b'=') {
+            return None;
+        }
+        let key = rest.get(..key_len)?;
+        let value_start = at + key_len + 1;
+        let value = line.get(value_start..)?;
+        let value = value.get(..value_run(value))?;
+        if !valid_key_shape(key, tenant_end) || !valid_value_shape(value) {
+            return None;
+        }
+        let same = |&(start, len): &(u16, u16)| {
+            let start = usize::from(start);
+            usize::from(len) == key_len && line.get(start..start + key_len) == Some(key)
+        };
+        if keys.iter().take(count).any(same) {
+            return None;
+        }
+        // A 33rd member finds no slot.
+        *keys.get_mut(count)? = (u16::try_from(at).ok()?, u16::try_from(key_len).ok()?);
+        count += 1;
+        let end = value_start + value.len();
+        if key == b"ot" {
+            ot = Some(Place {
+                start: value_start,
+                end,
+            });
+        }
+        match line.get(end) {
+            None => return Some(ot),
+            // A comma must be followed by a member (no empty or trailing members).
+            Some(b',') if end + 1 < line.len() => at = end + 1,
+            Some(_) => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What [`canonical`] answers, with the `ot` place as a pair.
+    type Answer = Option<Option<(usize, usize)>>;
+
+    #[rustfmt::skip]
+    const LINES: &[(&str, Answer)] = &[
+        ("a=1", Some(None)),
+        ("ot=th:8", Some(Some((3, 7)))),
+        ("a=1,ot=th:8;rv:1,b=x y", Some(Some((7, 16)))),
+        ("t@s=1,0t@s=2", Some(None)),
+        ("a= 1", Some(None)),
+        // left to the general parser
+        ("", None), ("a=1,", None), (",a=1", None), ("a=1,,b=2", None), (" a=1", None),
+        ("a=1 ", None), ("a=1\t", None), ("a=1,a=2", None), ("a=", None), ("=1", None),
+        ("A=1", None), ("a=b=c", None), ("0a=1", None), ("t@0s=1", None), ("t@s@x=1", None),
+        ("a=caf\u{e9}", None), ("ot=th:8,ot=th:8", None),
+    ];
+
+    #[test]
+    fn line_vectors() {
+        for &(line, want) in LINES {
+            let got = canonical(line.as_bytes()).map(|ot| ot.map(|p| (p.start, p.end)));
+            assert_eq!(got, want, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn thirty_two_members_at_most() {
+        let members = |n: usize| (0..n).map(|i| format!("k{i}=v")).collect::<Vec<_>>();
+        assert!(canonical(members(32).join(",").as_bytes()).is_some());
+        assert!(canonical(members(33).join(",").as_bytes()).is_none());
+    }
+}
