@@ -1,8 +1,8 @@
 //! B3 multi-header propagation (`X-B3-TraceId`, `X-B3-SpanId`, `X-B3-Sampled`, `X-B3-Flags`).
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader, Known, TraceHeaders, insert_or_remove};
+use super::{Extracted, Format, InvalidHeader, Known, Outgoing, TraceHeaders};
 use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState};
 
 pub(super) static TRACE_ID: HeaderName = HeaderName::from_static("x-b3-traceid");
@@ -67,18 +67,18 @@ pub(super) fn extract(headers: &TraceHeaders<'_>) -> Result<Option<Extracted>, I
 }
 
 /// Writes the `X-B3-*` headers; debug is sent as `X-B3-Flags: 1` (which implies sampled).
-pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
+pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing<'_>) {
     let trace = HeaderValue::from_bytes(&context.trace_id.to_hex());
-    insert_or_remove(headers, &TRACE_ID, trace);
+    headers.set_or_remove(Known::B3TraceId, trace);
     let span = HeaderValue::from_bytes(&context.span_id.to_hex());
-    insert_or_remove(headers, &SPAN_ID, span);
+    headers.set_or_remove(Known::B3SpanId, span);
     let decision = match context.sampling {
         SamplingState::Deferred => None,
-        SamplingState::NotSampled => Some((&SAMPLED, "0")),
-        SamplingState::Sampled => Some((&SAMPLED, "1")),
-        SamplingState::Debug => Some((&FLAGS, "1")),
+        SamplingState::NotSampled => Some((Known::B3Sampled, "0")),
+        SamplingState::Sampled => Some((Known::B3Sampled, "1")),
+        SamplingState::Debug => Some((Known::B3Flags, "1")),
     };
-    if let Some((name, value)) = decision {
-        headers.insert(name, HeaderValue::from_static(value));
+    if let Some((known, value)) = decision {
+        headers.set(known, HeaderValue::from_static(value));
     }
 }

@@ -1,9 +1,9 @@
 //! B3 single-header propagation: `b3: {trace}-{span}[-{sampling}[-{parent}]]`, or a bare
 //! sampling decision `b3: {0|1|d}` (openzipkin/b3-propagation).
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader, Known, TraceHeaders, insert_or_remove, single_line};
+use super::{Extracted, Format, InvalidHeader, Known, Outgoing, TraceHeaders, single_line};
 use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState, hex};
 
 pub(super) static B3: HeaderName = HeaderName::from_static("b3");
@@ -60,7 +60,7 @@ fn parse(text: &str) -> Result<Extracted, InvalidHeader> {
 }
 
 /// Writes `b3: {trace}-{span}[-{1|0|d}]` (a deferred decision omits the sampling field).
-pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
+pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing<'_>) {
     let decision: &[u8] = match context.sampling {
         SamplingState::Deferred => b"",
         SamplingState::NotSampled => b"-0",
@@ -73,11 +73,13 @@ pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
         .push(b"-")
         .push_hex(&context.span_id.to_bytes())
         .push(decision);
-    insert_or_remove(headers, &B3, HeaderValue::from_bytes(value.as_bytes()));
+    headers.set_or_remove(Known::B3, HeaderValue::from_bytes(value.as_bytes()));
 }
 
 #[cfg(test)]
 mod tests {
+    use http::HeaderMap;
+
     use super::*;
 
     const T128: &str = "80f198ee56343ba864fe8b2a57d3eff7";

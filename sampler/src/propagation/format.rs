@@ -3,9 +3,9 @@
 
 use std::str::FromStr;
 
-use http::{HeaderMap, HeaderName};
+use http::HeaderName;
 
-use super::headers::{Known, TraceHeaders};
+use super::headers::{Outgoing, TraceHeaders};
 use super::{Extracted, InvalidHeader, b3_multi, b3_single, jaeger, w3c};
 use crate::SpanContext;
 
@@ -49,7 +49,7 @@ impl Format {
         }
     }
 
-    pub(super) fn inject(self, context: &SpanContext, headers: &mut HeaderMap) {
+    pub(super) fn inject(self, context: &SpanContext, headers: &mut Outgoing<'_>) {
         match self {
             Format::W3c => w3c::inject(context, headers),
             Format::B3 => b3_single::inject(context, headers),
@@ -79,23 +79,11 @@ impl Format {
     }
 }
 
-/// Formats whose headers a request carries, one bit per format: found in one pass over the
-/// header names, so absent formats cost no hash lookups at all.
+/// Formats whose headers a request carries, one bit per format (see `headers`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct FormatSet(u8);
 
 impl FormatSet {
-    /// The formats with at least one header in `headers`.
-    pub(super) fn present_in(headers: &HeaderMap) -> Self {
-        let mut set = Self::default();
-        for name in headers.keys() {
-            if let Some(known) = Known::of(name.as_str().as_bytes()) {
-                set.insert(known.format());
-            }
-        }
-        set
-    }
-
     /// Adds `format`.
     pub(super) fn insert(&mut self, format: Format) {
         self.0 |= format.bit();
@@ -104,11 +92,6 @@ impl FormatSet {
     /// Whether `format` is in the set.
     pub(super) fn contains(self, format: Format) -> bool {
         self.0 & format.bit() != 0
-    }
-
-    /// Whether the set is empty.
-    pub(super) fn is_empty(self) -> bool {
-        self.0 == 0
     }
 }
 
@@ -134,26 +117,5 @@ impl FromStr for Format {
             "jaeger" => Ok(Format::Jaeger),
             other => Err(UnknownFormat(other.to_owned())),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_owned_header_marks_its_format_present() {
-        for format in Format::EXTRACT_ORDER {
-            for name in format.headers() {
-                let mut headers = HeaderMap::new();
-                headers.insert("x-request-id", http::HeaderValue::from_static("x"));
-                headers.insert(*name, http::HeaderValue::from_static("x"));
-                let present = FormatSet::present_in(&headers);
-                assert!(present.contains(format), "{name}");
-                let others = Format::EXTRACT_ORDER.into_iter().filter(|f| *f != format);
-                assert!(others.into_iter().all(|f| !present.contains(f)), "{name}");
-            }
-        }
-        assert!(FormatSet::present_in(&HeaderMap::new()).is_empty());
     }
 }

@@ -1,7 +1,9 @@
 //! The trace headers of one request, found in one pass over its header map: formats read
 //! their headers from here instead of hashing every name they look up, and formats with no
-//! header present are not asked at all.
+//! header present are not asked at all. Formats write through [`Outgoing`], which knows which
+//! headers are already there.
 
+use http::header::InvalidHeaderValue;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 use super::format::FormatSet;
@@ -26,7 +28,6 @@ const KNOWN: usize = 9;
 
 impl Known {
     /// Every known header.
-    #[cfg(test)]
     pub(super) const ALL: [Known; KNOWN] = [
         Known::Traceparent,
         Known::Tracestate,
@@ -159,6 +160,70 @@ impl<'a> TraceHeaders<'a> {
     }
 }
 
+/// The headers of an outgoing request, with how many lines of each known header they carry.
+#[derive(Debug)]
+pub(super) struct Outgoing<'a> {
+    map: &'a mut HeaderMap,
+    lines: [usize; KNOWN],
+}
+
+impl<'a> Outgoing<'a> {
+    /// Counts the known headers of `map` in one pass.
+    pub(super) fn new(map: &'a mut HeaderMap) -> Self {
+        let found = TraceHeaders::find(map);
+        let lines = found.lines.map(|l| l.count);
+        Self { map, lines }
+    }
+
+    fn count(&self, known: Known) -> usize {
+        self.lines.get(known as usize).copied().unwrap_or_default()
+    }
+
+    fn set_count(&mut self, known: Known, count: usize) {
+        if let Some(slot) = self.lines.get_mut(known as usize) {
+            *slot = count;
+        }
+    }
+
+    /// Sets `known` to `value`. A header the request carries once is replaced in place, and
+    /// not at all when it already has this value: `HeaderMap::insert` reserves room before it
+    /// looks the name up, so even a replacement can reallocate a full map.
+    pub(super) fn set(&mut self, known: Known, value: HeaderValue) {
+        if self.count(known) == 1
+            && let Some(slot) = self.map.get_mut(known.name())
+        {
+            if *slot != value {
+                *slot = value;
+            }
+            return;
+        }
+        self.map.insert(known.name(), value);
+        self.set_count(known, 1);
+    }
+
+    /// Sets `known` to `value`; a value that could not be built (never, for the hex and
+    /// digits the codecs write) removes the header instead, so a stale context never travels
+    /// on.
+    pub(super) fn set_or_remove(
+        &mut self,
+        known: Known,
+        value: Result<HeaderValue, InvalidHeaderValue>,
+    ) {
+        match value {
+            Ok(value) => self.set(known, value),
+            Err(_) => self.remove(known),
+        }
+    }
+
+    /// Removes every line of `known`.
+    pub(super) fn remove(&mut self, known: Known) {
+        if self.count(known) > 0 {
+            self.map.remove(known.name());
+            self.set_count(known, 0);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +270,28 @@ mod tests {
         assert_eq!(found.all(Known::Traceparent).count(), 1);
         assert_eq!(found.all(Known::B3).count(), 0);
         assert_eq!(found.single(Known::B3), Ok(None));
+    }
+
+    #[test]
+    fn outgoing_sets_and_removes_every_line() {
+        let mut map = HeaderMap::new();
+        map.append(&w3c::TRACESTATE, HeaderValue::from_static("a=1"));
+        map.append(&w3c::TRACESTATE, HeaderValue::from_static("b=2"));
+        map.insert(&w3c::TRACEPARENT, HeaderValue::from_static("x"));
+        let mut out = Outgoing::new(&mut map);
+        out.set(Known::Tracestate, HeaderValue::from_static("c=3"));
+        out.set(Known::Traceparent, HeaderValue::from_static("y"));
+        out.set(Known::B3, HeaderValue::from_static("0"));
+        out.set(Known::B3, HeaderValue::from_static("1"));
+        out.remove(Known::UberTraceId);
+        assert_eq!(out.count(Known::B3), 1);
+        let lines = |map: &HeaderMap, name| map.get_all(name).iter().cloned().collect::<Vec<_>>();
+        assert_eq!(lines(&map, &w3c::TRACESTATE), ["c=3"]);
+        assert_eq!(lines(&map, &w3c::TRACEPARENT), ["y"]);
+        assert_eq!(lines(&map, &b3_single::B3), ["1"]);
+        let mut out = Outgoing::new(&mut map);
+        out.remove(Known::Tracestate);
+        out.remove(Known::Tracestate);
+        assert!(!map.contains_key(&w3c::TRACESTATE));
     }
 }

@@ -9,11 +9,8 @@ mod jaeger;
 mod propagator;
 mod w3c;
 
-use http::header::InvalidHeaderValue;
-use http::{HeaderMap, HeaderName, HeaderValue};
-
 pub use format::{Format, UnknownFormat};
-use headers::{Known, TraceHeaders};
+use headers::{Known, Outgoing, TraceHeaders};
 use propagator::Extracted;
 pub use propagator::{Extraction, InvalidHeader, Propagation};
 
@@ -31,23 +28,6 @@ pub const APP_PROPAGATED_HEADERS: &[&str] = &[
     "uber-trace-id",
     "x-request-id",
 ];
-
-/// Sets `name` to `value`; a value that could not be built (never, for the hex and digits
-/// the codecs write) removes the header instead, so a stale context never travels on.
-fn insert_or_remove(
-    headers: &mut HeaderMap,
-    name: &'static HeaderName,
-    value: Result<HeaderValue, InvalidHeaderValue>,
-) {
-    match value {
-        Ok(value) => {
-            headers.insert(name, value);
-        }
-        Err(_) => {
-            headers.remove(name);
-        }
-    }
-}
 
 /// The value of a header that must appear at most once, as text with optional white space
 /// trimmed: `Ok(None)` when absent, `Err(invalid)` when repeated or not visible ASCII.

@@ -1,16 +1,16 @@
 //! W3C Trace Context: `traceparent` and `tracestate`, Level 1 and the Level 2 random flag.
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader, Known, TraceHeaders, insert_or_remove};
+use super::{Extracted, Format, InvalidHeader, Known, Outgoing, TraceHeaders};
 use crate::{SamplingState, SpanContext, SpanId, TraceFlags, TraceId, TraceState, hex, text};
 
 pub(super) static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 pub(super) static TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 /// Headers this format owns.
 pub(super) static HEADERS: [&HeaderName; 2] = [&TRACEPARENT, &TRACESTATE];
-/// Headers [`inject`] always writes.
-pub(super) static ALWAYS_WRITTEN: [&HeaderName; 1] = [&TRACEPARENT];
+/// Headers [`inject`] always sets (`tracestate`: or removes, when the list is empty).
+pub(super) static ALWAYS_WRITTEN: [&HeaderName; 2] = [&TRACEPARENT, &TRACESTATE];
 /// Length of a version-00 `traceparent`.
 const LEN_V00: usize = 55;
 
@@ -78,9 +78,10 @@ fn parse_traceparent(line: &HeaderValue) -> Option<(TraceId, SpanId, TraceFlags)
     ))
 }
 
-/// Writes one version-00 `traceparent`, and `tracestate` when it has members (an unchanged
-/// list is the received header value itself, shared, not rewritten).
-pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
+/// Writes one version-00 `traceparent`, and `tracestate` when it has members, else removes
+/// it. A list forwarded unchanged is the received header value itself: when the request
+/// already carries it as its one `tracestate` line, the map is left as it is.
+pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing<'_>) {
     let mut traceparent = hex::Buf::<LEN_V00>::new();
     traceparent
         .push(b"00-")
@@ -90,14 +91,17 @@ pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
         .push(b"-")
         .push_hex(&[context.flags().to_byte()]);
     let value = HeaderValue::from_bytes(traceparent.as_bytes());
-    insert_or_remove(headers, &TRACEPARENT, value);
-    if let Some(value) = context.trace_state.header_value() {
-        headers.insert(&TRACESTATE, value);
+    headers.set_or_remove(Known::Traceparent, value);
+    match context.trace_state.header_value() {
+        Some(value) => headers.set(Known::Tracestate, value),
+        None => headers.remove(Known::Tracestate),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use http::HeaderMap;
+
     use super::*;
 
     #[test]
@@ -110,7 +114,7 @@ mod tests {
             trace_state: TraceState::default(),
         };
         let mut headers = HeaderMap::new();
-        inject(&context, &mut headers);
+        inject(&context, &mut Outgoing::new(&mut headers));
         assert_eq!(
             headers[&TRACEPARENT],
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03"

@@ -55,14 +55,26 @@ fn is(c: u8, class: u8) -> bool {
     CLASSES[usize::from(c)] & class != 0
 }
 
-/// How many bytes at the start of `bytes` are key characters.
-pub(super) fn key_run(bytes: &[u8]) -> usize {
-    bytes.iter().take_while(|&&c| is(c, KEY)).count()
+/// Where the run of bytes of `class` that starts at `from` ends (`bytes.len()` at most).
+fn run_end(bytes: &[u8], from: usize, class: u8) -> usize {
+    let mut i = from;
+    while let Some(&c) = bytes.get(i) {
+        if !is(c, class) {
+            break;
+        }
+        i += 1;
+    }
+    i
 }
 
-/// How many bytes at the start of `bytes` are value characters.
-pub(super) fn value_run(bytes: &[u8]) -> usize {
-    bytes.iter().take_while(|&&c| is(c, VALUE)).count()
+/// Where the run of key characters that starts at `from` ends.
+pub(super) fn key_end(bytes: &[u8], from: usize) -> usize {
+    run_end(bytes, from, KEY)
+}
+
+/// Where the run of value characters that starts at `from` ends.
+pub(super) fn value_end(bytes: &[u8], from: usize) -> usize {
+    run_end(bytes, from, VALUE)
 }
 
 /// Whether `key` follows the W3C key grammar (simple key, or `tenant@system`), given that
@@ -87,13 +99,10 @@ pub(super) fn valid_value_shape(value: &[u8]) -> bool {
 /// Whether `key` follows the W3C key grammar (simple key, or `tenant@system`).
 fn valid_key(key: &str) -> bool {
     let bytes = key.as_bytes();
-    let run = key_run(bytes);
+    let run = key_end(bytes, 0);
     match bytes.get(run) {
         None => valid_key_shape(bytes, None),
-        Some(b'@') => {
-            let rest = bytes.get(run + 1..).unwrap_or_default();
-            key_run(rest) == rest.len() && valid_key_shape(bytes, Some(run))
-        }
+        Some(b'@') => key_end(bytes, run + 1) == bytes.len() && valid_key_shape(bytes, Some(run)),
         Some(_) => false,
     }
 }
@@ -102,7 +111,7 @@ fn valid_key(key: &str) -> bool {
 /// than `,` and `=`, not ending in a space.
 fn valid_value(value: &str) -> bool {
     let bytes = value.as_bytes();
-    value_run(bytes) == bytes.len() && valid_value_shape(bytes)
+    value_end(bytes, 0) == bytes.len() && valid_value_shape(bytes)
 }
 
 /// The members of a list being read, checked one by one; keys are kept on the stack to

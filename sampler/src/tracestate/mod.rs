@@ -189,31 +189,28 @@ impl TraceState {
 
     /// The value of the `ot` member, from where it was found when the list was read.
     fn ot(&self) -> Option<&str> {
+        std::str::from_utf8(self.ot_bytes()?).ok()
+    }
+
+    /// [`TraceState::ot`] as bytes: no UTF-8 check on the request path.
+    fn ot_bytes(&self) -> Option<&[u8]> {
         let place = self.ot?;
-        let bytes = self
-            .value
-            .as_ref()?
-            .as_bytes()
-            .get(place.start..place.end)?;
-        std::str::from_utf8(bytes).ok()
+        self.value.as_ref()?.as_bytes().get(place.start..place.end)
     }
 
     /// Sub-key `name` of the OpenTelemetry `ot=` member, e.g. `th` or `rv`.
     pub fn ot_value(&self, name: &str) -> Option<&str> {
-        text::split(self.ot()?, b';')
-            .filter_map(|kv| text::split_once(kv, b':'))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v)
+        std::str::from_utf8(ot::sub_key(self.ot_bytes()?, name.as_bytes())?).ok()
     }
 
     /// The sampling threshold carried in `ot=th:`, if present and well formed.
     pub fn threshold(&self) -> Option<Threshold> {
-        Threshold::parse_th(self.ot_value("th")?).ok()
+        Threshold::parse_th_bytes(ot::sub_key(self.ot_bytes()?, b"th")?).ok()
     }
 
     /// The explicit randomness carried in `ot=rv:`, if present and well formed.
     pub fn randomness(&self) -> Option<Randomness> {
-        Randomness::parse_rv(self.ot_value("rv")?).ok()
+        Randomness::parse_rv_bytes(ot::sub_key(self.ot_bytes()?, b"rv")?).ok()
     }
 
     /// A copy with `ot=th` set to `threshold` (or removed when `None`), other `ot` sub-keys
@@ -228,19 +225,20 @@ impl TraceState {
     pub fn with_threshold(&self, threshold: Option<Threshold>) -> Self {
         let mut th_buf = hex::Buf::<20>::new();
         let th = threshold.map(|t| {
-            th_buf.push(b"th:").push(t.to_th().as_str().as_bytes());
-            hex::as_str(th_buf.as_bytes())
+            th_buf.push(b"th:").push(t.to_th().as_bytes());
+            th_buf.as_bytes()
         });
-        let old = self.ot();
         // The first member's value starts right after `ot=`; any later member's further on.
         let first_is_ot = self.ot.is_some_and(|p| p.start == OT_KEY.len() + 1);
-        let unchanged = match old {
+        let unchanged = match self.ot_bytes() {
             None => th.is_none(),
             Some(old) => first_is_ot && ot::unchanged(old, th),
         };
         if unchanged {
             return self.clone();
         }
+        let old = self.ot();
+        let th = th.map(hex::as_str);
         let mut text = String::with_capacity(self.as_str().len() + th.map_or(0, str::len) + 4);
         text.push_str("ot=");
         ot::write_value(&mut text, old, th);

@@ -4,7 +4,7 @@
 //! space, an invalid or repeated member, a 33rd member) is left to the general parser, which
 //! gives the definitive answer; so this pass only has to recognise, never to reject.
 
-use super::grammar::{MAX_MEMBERS, key_run, valid_key_shape, valid_value_shape, value_run};
+use super::grammar::{self, MAX_MEMBERS, valid_key_shape, valid_value_shape};
 
 /// Where a member's value lies in the list: byte offsets `start..end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub(super) struct Place {
 /// where the value of the `ot` member lies, if there is one); `None` when the general parser
 /// must decide.
 pub(super) fn canonical(line: &[u8]) -> Option<Option<Place>> {
-    // Keys seen so far (start, length), to catch a repeat; u16 keeps this array small.
+    // Keys seen so far (start, end), to catch a repeat; u16 keeps this array small.
     let mut keys = [(0u16, 0u16); MAX_MEMBERS];
     let mut count = 0;
     let mut ot = None;
@@ -26,33 +26,30 @@ pub(super) fn canonical(line: &[u8]) -> Option<Option<Place>> {
         return None;
     }
     loop {
-        let rest = line.get(at..)?;
-        let mut key_len = key_run(rest);
-        let tenant_end = (rest.get(key_len) == Some(&b'@')).then_some(key_len);
+        let mut key_end = grammar::key_end(line, at);
+        let tenant_end = (line.get(key_end) == Some(&b'@')).then_some(key_end - at);
         if tenant_end.is_some() {
-            key_len += 1 + key_run(rest.get(key_len + 1..)?);
+            key_end = grammar::key_end(line, key_end + 1);
         }
-        if rest.get(key_len) != Some(&b'=') {
+        if line.get(key_end) != Some(&b'=') {
             return None;
         }
-        let key = rest.get(..key_len)?;
-        let value_start = at + key_len + 1;
-        let value = line.get(value_start..)?;
-        let value = value.get(..value_run(value))?;
+        let key = line.get(at..key_end)?;
+        let value_start = key_end + 1;
+        let end = grammar::value_end(line, value_start);
+        let value = line.get(value_start..end)?;
         if !valid_key_shape(key, tenant_end) || !valid_value_shape(value) {
             return None;
         }
-        let same = |&(start, len): &(u16, u16)| {
-            let start = usize::from(start);
-            usize::from(len) == key_len && line.get(start..start + key_len) == Some(key)
+        let same = |&(start, end): &(u16, u16)| {
+            line.get(usize::from(start)..usize::from(end)) == Some(key)
         };
         if keys.iter().take(count).any(same) {
             return None;
         }
         // A 33rd member finds no slot.
-        *keys.get_mut(count)? = (u16::try_from(at).ok()?, u16::try_from(key_len).ok()?);
+        *keys.get_mut(count)? = (u16::try_from(at).ok()?, u16::try_from(key_end).ok()?);
         count += 1;
-        let end = value_start + value.len();
         if key == b"ot" {
             ot = Some(Place {
                 start: value_start,
