@@ -67,7 +67,7 @@ pub(super) fn extract(headers: &TraceHeaders<'_>) -> Result<Option<Extracted>, I
 }
 
 /// Writes the `X-B3-*` headers; debug is sent as `X-B3-Flags: 1` (which implies sampled).
-pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing<'_>) {
+pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing) {
     let trace = HeaderValue::from_bytes(&context.trace_id.to_hex());
     headers.set_or_remove(Known::B3TraceId, trace);
     let span = HeaderValue::from_bytes(&context.span_id.to_hex());

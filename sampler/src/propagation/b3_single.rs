@@ -60,7 +60,7 @@ fn parse(text: &str) -> Result<Extracted, InvalidHeader> {
 }
 
 /// Writes `b3: {trace}-{span}[-{1|0|d}]` (a deferred decision omits the sampling field).
-pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing<'_>) {
+pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing) {
     let decision: &[u8] = match context.sampling {
         SamplingState::Deferred => b"",
         SamplingState::NotSampled => b"-0",

@@ -49,7 +49,7 @@ impl Format {
         }
     }
 
-    pub(super) fn inject(self, context: &SpanContext, headers: &mut Outgoing<'_>) {
+    pub(super) fn inject(self, context: &SpanContext, headers: &mut Outgoing) {
         match self {
             Format::W3c => w3c::inject(context, headers),
             Format::B3 => b3_single::inject(context, headers),

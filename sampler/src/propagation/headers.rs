@@ -160,45 +160,41 @@ impl<'a> TraceHeaders<'a> {
     }
 }
 
-/// The headers of an outgoing request, with how many lines of each known header they carry.
-#[derive(Debug)]
-pub(super) struct Outgoing<'a> {
-    map: &'a mut HeaderMap,
-    lines: [usize; KNOWN],
+/// What to do with one known header of an outgoing request.
+#[derive(Debug, Default)]
+enum Write {
+    /// Leave it as it is.
+    #[default]
+    Keep,
+    /// Make it this one line.
+    Set(HeaderValue),
+    /// Set, in place, while applying.
+    Placed,
+    /// Remove every line of it.
+    Remove,
 }
 
-impl<'a> Outgoing<'a> {
-    /// Counts the known headers of `map` in one pass.
-    pub(super) fn new(map: &'a mut HeaderMap) -> Self {
-        let found = TraceHeaders::find(map);
-        let lines = found.lines.map(|l| l.count);
-        Self { map, lines }
-    }
+/// The trace headers to write into an outgoing request, collected first and applied in one
+/// pass over the map: a header the request already carries once is replaced in place (no
+/// hashing, and nothing at all when the value is the same, as for a forwarded `tracestate`);
+/// only absent, repeated or removed headers go through `HeaderMap::insert`/`remove`, which
+/// hash the name (and `insert` reserves room before it looks, so even a replacement can
+/// reallocate a full map).
+#[derive(Debug, Default)]
+pub(super) struct Outgoing {
+    writes: [Write; KNOWN],
+}
 
-    fn count(&self, known: Known) -> usize {
-        self.lines.get(known as usize).copied().unwrap_or_default()
-    }
-
-    fn set_count(&mut self, known: Known, count: usize) {
-        if let Some(slot) = self.lines.get_mut(known as usize) {
-            *slot = count;
+impl Outgoing {
+    fn write(&mut self, known: Known, write: Write) {
+        if let Some(slot) = self.writes.get_mut(known as usize) {
+            *slot = write;
         }
     }
 
-    /// Sets `known` to `value`. A header the request carries once is replaced in place, and
-    /// not at all when it already has this value: `HeaderMap::insert` reserves room before it
-    /// looks the name up, so even a replacement can reallocate a full map.
+    /// Makes `known` the one line `value` (a later write of the same header wins).
     pub(super) fn set(&mut self, known: Known, value: HeaderValue) {
-        if self.count(known) == 1
-            && let Some(slot) = self.map.get_mut(known.name())
-        {
-            if *slot != value {
-                *slot = value;
-            }
-            return;
-        }
-        self.map.insert(known.name(), value);
-        self.set_count(known, 1);
+        self.write(known, Write::Set(value));
     }
 
     /// Sets `known` to `value`; a value that could not be built (never, for the hex and
@@ -215,11 +211,52 @@ impl<'a> Outgoing<'a> {
         }
     }
 
-    /// Removes every line of `known`.
+    /// Removes every line of `known` (a later write of the same header wins).
     pub(super) fn remove(&mut self, known: Known) {
-        if self.count(known) > 0 {
-            self.map.remove(known.name());
-            self.set_count(known, 0);
+        self.write(known, Write::Remove);
+    }
+
+    /// Applies the writes to `map`.
+    pub(super) fn apply(mut self, map: &mut HeaderMap) {
+        let mut lines = [0usize; KNOWN];
+        for (name, value) in map.iter_mut() {
+            let Some(known) = Known::of(name.as_str().as_bytes()) else {
+                continue;
+            };
+            let (Some(count), Some(write)) = (
+                lines.get_mut(known as usize),
+                self.writes.get_mut(known as usize),
+            ) else {
+                continue;
+            };
+            *count += 1;
+            if let Write::Set(new) = write {
+                if value != new {
+                    std::mem::swap(value, new);
+                }
+                *write = Write::Placed;
+            }
+        }
+        for (known, (write, count)) in Known::ALL
+            .into_iter()
+            .zip(self.writes.into_iter().zip(lines))
+        {
+            let name = known.name();
+            match (write, count) {
+                (Write::Keep, _) | (Write::Placed, 1) | (Write::Remove, 0) => {}
+                // The first line holds the new value: it becomes the only one.
+                (Write::Placed, _) => {
+                    if let Some(value) = map.get(name).cloned() {
+                        map.insert(name, value);
+                    }
+                }
+                (Write::Set(value), _) => {
+                    map.insert(name, value);
+                }
+                (Write::Remove, _) => {
+                    map.remove(name);
+                }
+            }
         }
     }
 }
@@ -278,20 +315,31 @@ mod tests {
         map.append(&w3c::TRACESTATE, HeaderValue::from_static("a=1"));
         map.append(&w3c::TRACESTATE, HeaderValue::from_static("b=2"));
         map.insert(&w3c::TRACEPARENT, HeaderValue::from_static("x"));
-        let mut out = Outgoing::new(&mut map);
+        map.insert(&b3_multi::SAMPLED, HeaderValue::from_static("1"));
+        map.insert(&b3_multi::FLAGS, HeaderValue::from_static("1"));
+        map.insert("host", HeaderValue::from_static("h"));
+        let mut out = Outgoing::default();
+        out.remove(Known::B3Sampled);
         out.set(Known::Tracestate, HeaderValue::from_static("c=3"));
         out.set(Known::Traceparent, HeaderValue::from_static("y"));
         out.set(Known::B3, HeaderValue::from_static("0"));
         out.set(Known::B3, HeaderValue::from_static("1"));
         out.remove(Known::UberTraceId);
-        assert_eq!(out.count(Known::B3), 1);
+        out.set(Known::B3Flags, HeaderValue::from_static("1"));
+        out.apply(&mut map);
         let lines = |map: &HeaderMap, name| map.get_all(name).iter().cloned().collect::<Vec<_>>();
         assert_eq!(lines(&map, &w3c::TRACESTATE), ["c=3"]);
         assert_eq!(lines(&map, &w3c::TRACEPARENT), ["y"]);
         assert_eq!(lines(&map, &b3_single::B3), ["1"]);
-        let mut out = Outgoing::new(&mut map);
+        assert_eq!(lines(&map, &b3_multi::FLAGS), ["1"]);
+        assert!(!map.contains_key(&b3_multi::SAMPLED));
+        assert!(!map.contains_key(&jaeger::UBER_TRACE_ID));
+        assert_eq!(map.len(), 5);
+        let mut out = Outgoing::default();
         out.remove(Known::Tracestate);
-        out.remove(Known::Tracestate);
+        out.set(Known::Traceparent, HeaderValue::from_static("y"));
+        out.apply(&mut map);
         assert!(!map.contains_key(&w3c::TRACESTATE));
+        assert_eq!(lines(&map, &w3c::TRACEPARENT), ["y"]);
     }
 }

@@ -81,7 +81,7 @@ fn parse(text: &str) -> Result<SpanContext, InvalidHeader> {
 
 /// Writes `{trace:32}:{span:16}:0:{flags}` as the OpenTelemetry Jaeger propagator does.
 /// Jaeger has no deferred state: a deferred context is written as not sampled.
-pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing<'_>) {
+pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing) {
     let flags = match context.sampling {
         SamplingState::Deferred | SamplingState::NotSampled => 0,
         SamplingState::Sampled => SAMPLED,
@@ -162,13 +162,17 @@ mod tests {
     fn inject_writes_full_width_ids_and_hex_flags() {
         let mut ctx = parse("a3ce929d0e0e4736:f067aa0ba902b7:0:3").unwrap();
         let mut headers = HeaderMap::new();
-        inject(&ctx, &mut Outgoing::new(&mut headers));
+        let mut out = Outgoing::default();
+        inject(&ctx, &mut out);
+        out.apply(&mut headers);
         assert_eq!(
             headers[&UBER_TRACE_ID],
             "0000000000000000a3ce929d0e0e4736:00f067aa0ba902b7:0:3"
         );
         ctx.sampling = SamplingState::Deferred;
-        inject(&ctx, &mut Outgoing::new(&mut headers));
+        let mut out = Outgoing::default();
+        inject(&ctx, &mut out);
+        out.apply(&mut headers);
         assert!(headers[&UBER_TRACE_ID].to_str().unwrap().ends_with(":0:0"));
     }
 }

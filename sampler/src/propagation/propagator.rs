@@ -112,14 +112,14 @@ impl Propagation {
     /// Replaces every trace header of every format with `context` in the configured formats.
     pub fn inject(&self, context: &SpanContext, headers: &mut HeaderMap) {
         // Setting a header replaces every line of it, so only the headers a format may leave
-        // unwritten need removing first; the one pass of `Outgoing::new` tells which are
-        // there, so absent ones cost no lookup.
-        let mut out = Outgoing::new(headers);
+        // unwritten need removing first; removing an absent header costs nothing.
+        let mut out = Outgoing::default();
         for &known in &self.clear {
             out.remove(known);
         }
         for format in &self.inject {
             format.inject(context, &mut out);
         }
+        out.apply(headers);
     }
 }

@@ -81,7 +81,7 @@ fn parse_traceparent(line: &HeaderValue) -> Option<(TraceId, SpanId, TraceFlags)
 /// Writes one version-00 `traceparent`, and `tracestate` when it has members, else removes
 /// it. A list forwarded unchanged is the received header value itself: when the request
 /// already carries it as its one `tracestate` line, the map is left as it is.
-pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing<'_>) {
+pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing) {
     let mut traceparent = hex::Buf::<LEN_V00>::new();
     traceparent
         .push(b"00-")
@@ -114,7 +114,9 @@ mod tests {
             trace_state: TraceState::default(),
         };
         let mut headers = HeaderMap::new();
-        inject(&context, &mut Outgoing::new(&mut headers));
+        let mut out = Outgoing::default();
+        inject(&context, &mut out);
+        out.apply(&mut headers);
         assert_eq!(
             headers[&TRACEPARENT],
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03"

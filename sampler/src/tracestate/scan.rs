@@ -17,7 +17,9 @@ pub(super) struct Place {
 /// where the value of the `ot` member lies, if there is one); `None` when the general parser
 /// must decide.
 pub(super) fn canonical(line: &[u8]) -> Option<Option<Place>> {
-    // Keys seen so far (start, end), to catch a repeat; u16 keeps this array small.
+    // Keys seen so far, to catch a repeat: a fingerprint each (compared first, one word),
+    // and where the key lies (compared in full only when fingerprints match).
+    let mut prints = [0u64; MAX_MEMBERS];
     let mut keys = [(0u16, 0u16); MAX_MEMBERS];
     let mut count = 0;
     let mut ot = None;
@@ -41,13 +43,18 @@ pub(super) fn canonical(line: &[u8]) -> Option<Option<Place>> {
         if !valid_key_shape(key, tenant_end) || !valid_value_shape(value) {
             return None;
         }
-        let same = |&(start, end): &(u16, u16)| {
-            line.get(usize::from(start)..usize::from(end)) == Some(key)
-        };
-        if keys.iter().take(count).any(same) {
-            return None;
+        let print = fingerprint(key);
+        let seen = prints.get(..count)?;
+        if seen.contains(&print) {
+            let same = |(&p, &(start, end)): (&u64, &(u16, u16))| {
+                p == print && line.get(usize::from(start)..usize::from(end)) == Some(key)
+            };
+            if seen.iter().zip(&keys).any(same) {
+                return None;
+            }
         }
         // A 33rd member finds no slot.
+        *prints.get_mut(count)? = print;
         *keys.get_mut(count)? = (u16::try_from(at).ok()?, u16::try_from(key_end).ok()?);
         count += 1;
         if key == b"ot" {
@@ -63,6 +70,16 @@ pub(super) fn canonical(line: &[u8]) -> Option<Option<Place>> {
             Some(_) => return None,
         }
     }
+}
+
+/// A cheap fingerprint of a key: its length and first eight bytes. Equal keys have equal
+/// fingerprints; most different keys of one list do not.
+fn fingerprint(key: &[u8]) -> u64 {
+    let head = key
+        .iter()
+        .take(8)
+        .fold(0u64, |print, &c| (print << 8) | u64::from(c));
+    head ^ (key.len() as u64).rotate_right(8)
 }
 
 #[cfg(test)]
@@ -84,6 +101,7 @@ mod tests {
         ("a=1 ", None), ("a=1\t", None), ("a=1,a=2", None), ("a=", None), ("=1", None),
         ("A=1", None), ("a=b=c", None), ("0a=1", None), ("t@0s=1", None), ("t@s@x=1", None),
         ("a=caf\u{e9}", None), ("ot=th:8,ot=th:8", None),
+        ("abcdefgh1=1,abcdefgh2=2,abcdefgh1=3", None), ("abcdefgh1=1,abcdefgh2=2", Some(None)),
     ];
 
     #[test]
