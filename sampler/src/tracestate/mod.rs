@@ -36,6 +36,9 @@ pub struct TraceState {
     value: Option<HeaderValue>,
     /// Where the value of the `ot` member lies in `value`, if there is one.
     ot: Option<Place>,
+    /// `ot=th` and `ot=rv`, read once with the list: the head sampler asks for both on every
+    /// request.
+    sampling: ot::Sampling,
 }
 
 impl TraceState {
@@ -78,10 +81,7 @@ impl TraceState {
         if second.is_none()
             && let Some(ot) = scan::canonical(first.as_bytes())
         {
-            return Self {
-                value: Some(first.clone()),
-                ot,
-            };
+            return Self::with_ot(first.clone(), ot);
         }
         let lines = [first]
             .into_iter()
@@ -98,9 +98,22 @@ impl TraceState {
         }
         let ot = locate(&text, OT_KEY);
         // Checked members are printable ASCII, always a valid header value.
+        match HeaderValue::try_from(text) {
+            Ok(value) => Self::with_ot(value, ot),
+            Err(_) => Self::default(),
+        }
+    }
+
+    /// A list whose `ot` value, if any, lies at `ot`.
+    fn with_ot(value: HeaderValue, ot: Option<Place>) -> Self {
+        let sampling = ot
+            .and_then(|p| value.as_bytes().get(p.start..p.end))
+            .map(ot::Sampling::read)
+            .unwrap_or_default();
         Self {
-            value: HeaderValue::try_from(text).ok(),
+            value: Some(value),
             ot,
+            sampling,
         }
     }
 
@@ -205,12 +218,12 @@ impl TraceState {
 
     /// The sampling threshold carried in `ot=th:`, if present and well formed.
     pub fn threshold(&self) -> Option<Threshold> {
-        Threshold::parse_th_bytes(ot::sub_key(self.ot_bytes()?, b"th")?).ok()
+        self.sampling.th
     }
 
     /// The explicit randomness carried in `ot=rv:`, if present and well formed.
     pub fn randomness(&self) -> Option<Randomness> {
-        Randomness::parse_rv_bytes(ot::sub_key(self.ot_bytes()?, b"rv")?).ok()
+        self.sampling.rv
     }
 
     /// A copy with `ot=th` set to `threshold` (or removed when `None`), other `ot` sub-keys

@@ -2,7 +2,37 @@
 //! one a sampler rewrites.
 
 use super::grammar::MAX_VALUE;
-use crate::text;
+use crate::{Randomness, Threshold, text};
+
+/// The sampling sub-keys of an `ot` value, parsed: the first `th` and the first `rv`, each
+/// `None` when absent or malformed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Sampling {
+    pub(super) th: Option<Threshold>,
+    pub(super) rv: Option<Randomness>,
+}
+
+impl Sampling {
+    /// Reads `th` and `rv` from the `ot` value `ot` in one pass over its sub-keys.
+    pub(super) fn read(ot: &[u8]) -> Self {
+        let (mut th, mut rv) = (None, None);
+        for kv in ot.split(|&c| c == b';') {
+            match kv {
+                [b't', b'h', b':', value @ ..] => {
+                    th.get_or_insert(value);
+                }
+                [b'r', b'v', b':', value @ ..] => {
+                    rv.get_or_insert(value);
+                }
+                _ => {}
+            }
+        }
+        Self {
+            th: th.and_then(|v| Threshold::parse_th_bytes(v).ok()),
+            rv: rv.and_then(|v| Randomness::parse_rv_bytes(v).ok()),
+        }
+    }
+}
 
 /// The sub-keys a rewritten `ot` value keeps, in order: the new `th` (if any), then every
 /// non-empty sub-key of the old value except its `th`.

@@ -239,7 +239,7 @@ mod fast_path {
 
         #[test]
         fn ot_lines_read_like_the_general_parser(
-            members in proptest::collection::vec("(ot|a|b@c|0x@y)=(th:[0-9a-f]{1,3}|rv:[0-9a-f]{14}|[ -~]{1,4})(;th:8)?", 0..5)
+            members in proptest::collection::vec("(ot|a|b@c|0x@y)=(th:[0-9a-f]{1,3}|rv:[0-9a-f]{13,14}|th:|[ -~]{1,4})(;th:8|;rv:[0-9a-f]{14}|;x:1)?", 0..5)
         ) {
             let line = members.join(",");
             let Ok(value) = HeaderValue::from_str(&line) else {
@@ -248,6 +248,11 @@ mod fast_path {
             let fast = TraceState::from_header_values([&value]);
             prop_assert_eq!(&fast, &TraceState::parse([line.as_str()]));
             prop_assert_eq!(fast.threshold(), TraceState::parse([line.as_str()]).threshold());
+            // Read once with the list, as the sub-key lookup reads them.
+            let th = fast.ot_value("th").and_then(|v| Threshold::parse_th(v).ok());
+            let rv = fast.ot_value("rv").and_then(|v| Randomness::parse_rv(v).ok());
+            prop_assert_eq!(fast.threshold(), th);
+            prop_assert_eq!(fast.randomness(), rv);
         }
     }
 }
