@@ -23,6 +23,11 @@ pub(super) enum Known {
     UberTraceId,
 }
 
+/// Whether `name` is `want`.
+fn is<const N: usize>(name: &[u8], want: &[u8; N]) -> bool {
+    <&[u8; N]>::try_from(name).is_ok_and(|name| name == want)
+}
+
 /// How many [`Known`] headers there are.
 const KNOWN: usize = 9;
 
@@ -43,18 +48,21 @@ impl Known {
     /// The known header called `name` (lowercase, as `HeaderName` keeps it). Byte-string
     /// patterns compile to a length switch and word compares, no `memcmp` call per name.
     pub(super) fn of(name: &[u8]) -> Option<Known> {
-        Some(match name {
-            b"traceparent" => Known::Traceparent,
-            b"tracestate" => Known::Tracestate,
-            b"b3" => Known::B3,
-            b"x-b3-traceid" => Known::B3TraceId,
-            b"x-b3-spanid" => Known::B3SpanId,
-            b"x-b3-parentspanid" => Known::B3ParentSpanId,
-            b"x-b3-sampled" => Known::B3Sampled,
-            b"x-b3-flags" => Known::B3Flags,
-            b"uber-trace-id" => Known::UberTraceId,
+        // By length first, then whole-word compares of fixed-size arrays (a byte-string
+        // `match` compares byte by byte).
+        let known = match name.len() {
+            2 if is(name, b"b3") => Known::B3,
+            10 if is(name, b"tracestate") => Known::Tracestate,
+            10 if is(name, b"x-b3-flags") => Known::B3Flags,
+            11 if is(name, b"traceparent") => Known::Traceparent,
+            11 if is(name, b"x-b3-spanid") => Known::B3SpanId,
+            12 if is(name, b"x-b3-traceid") => Known::B3TraceId,
+            12 if is(name, b"x-b3-sampled") => Known::B3Sampled,
+            13 if is(name, b"uber-trace-id") => Known::UberTraceId,
+            17 if is(name, b"x-b3-parentspanid") => Known::B3ParentSpanId,
             _ => return None,
-        })
+        };
+        Some(known)
     }
 
     /// The format owning this header.
@@ -237,9 +245,10 @@ impl Outgoing {
                 *write = Write::Placed;
             }
         }
-        for (known, (write, count)) in Known::ALL
+        // What is left needs the name hashed: rare once a hop's headers are in place.
+        for (known, (write, &count)) in Known::ALL
             .into_iter()
-            .zip(self.writes.into_iter().zip(lines))
+            .zip(self.writes.iter_mut().zip(&lines))
         {
             let name = known.name();
             match (write, count) {
@@ -250,8 +259,10 @@ impl Outgoing {
                         map.insert(name, value);
                     }
                 }
-                (Write::Set(value), _) => {
-                    map.insert(name, value);
+                (write @ Write::Set(_), _) => {
+                    if let Write::Set(value) = std::mem::take(write) {
+                        map.insert(name, value);
+                    }
                 }
                 (Write::Remove, _) => {
                     map.remove(name);
