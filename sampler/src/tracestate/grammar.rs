@@ -72,9 +72,40 @@ pub(super) fn key_end(bytes: &[u8], from: usize) -> usize {
     run_end(bytes, from, KEY)
 }
 
-/// Where the run of value characters that starts at `from` ends.
+/// Where the run of value characters that starts at `from` ends. Values are most of a list's
+/// bytes, so they are scanned eight at a time; the last few bytes one by one.
 pub(super) fn value_end(bytes: &[u8], from: usize) -> usize {
-    run_end(bytes, from, VALUE)
+    let mut i = from;
+    while let Some(word) = bytes
+        .get(i..i + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+    {
+        let stops = value_stops(u64::from_le_bytes(word));
+        if stops != 0 {
+            // The lowest flagged lane is the first byte that ends the run.
+            return i + (stops.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    run_end(bytes, i, VALUE)
+}
+
+/// The byte 1 in every lane of a word.
+const LANES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every lane.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte (lane) of `word`, read little-endian, that is not a value
+/// character (`< 0x20`, `> 0x7e`, `,` or `=`): the "Bit Twiddling Hacks" tests hasless,
+/// hasmore and haszero. A borrow or carry can also flag a lane above a flagged one, never
+/// one below, so the lowest flagged lane is exact.
+fn value_stops(word: u64) -> u64 {
+    let has_zero = |w: u64| w.wrapping_sub(LANES) & !w & HIGH;
+    let below_space = word.wrapping_sub(LANES * 0x20) & !word & HIGH;
+    let above_tilde = (word.wrapping_add(LANES) | word) & HIGH;
+    let comma = has_zero(word ^ (LANES * u64::from(b',')));
+    let equals = has_zero(word ^ (LANES * u64::from(b'=')));
+    below_space | above_tilde | comma | equals
 }
 
 /// Whether `key` follows the W3C key grammar (simple key, or `tenant@system`), given that
@@ -171,6 +202,29 @@ mod tests {
             assert_eq!(is(c, ALPHA), c.is_ascii_lowercase(), "{c}");
             assert_eq!(is(c, DIGIT), c.is_ascii_digit(), "{c}");
         }
+    }
+
+    /// The word-at-a-time scan ends values exactly where the byte loop does.
+    #[test]
+    fn value_end_matches_the_byte_loop() {
+        // Every byte at every place, alone and after another stop (a borrow or carry).
+        for c in 0..=255u8 {
+            for at in 0..20 {
+                for before in [None, Some(0x00), Some(0xff), Some(b','), Some(0x1f)] {
+                    let mut bytes = [b'v'; 20];
+                    bytes[at] = c;
+                    if let Some(b) = before.filter(|_| at > 0) {
+                        bytes[at - 1] = b;
+                    }
+                    for from in [0, 1, 7] {
+                        let want = run_end(&bytes, from, VALUE);
+                        assert_eq!(value_end(&bytes, from), want, "{c} at {at} from {from}");
+                    }
+                }
+            }
+        }
+        assert_eq!(value_end(b"", 0), 0);
+        assert_eq!(value_end(b"abc", 5), 5);
     }
 
     #[rustfmt::skip]
