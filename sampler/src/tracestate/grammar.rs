@@ -76,11 +76,8 @@ pub(super) fn key_end(bytes: &[u8], from: usize) -> usize {
 /// bytes, so they are scanned eight at a time; the last few bytes one by one.
 pub(super) fn value_end(bytes: &[u8], from: usize) -> usize {
     let mut i = from;
-    while let Some(word) = bytes
-        .get(i..i + 8)
-        .and_then(|w| <[u8; 8]>::try_from(w).ok())
-    {
-        let stops = value_stops(u64::from_le_bytes(word));
+    while let Some(word) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        let stops = value_stops(u64::from_le_bytes(*word));
         if stops != 0 {
             // The lowest flagged lane is the first byte that ends the run.
             return i + (stops.trailing_zeros() / 8) as usize;

@@ -72,14 +72,11 @@ pub(super) fn canonical(line: &[u8]) -> Option<Option<Place>> {
     }
 }
 
-/// A cheap fingerprint of a key: its length and first eight bytes. Equal keys have equal
+/// A cheap fingerprint of a key: its length, first and last byte. Equal keys have equal
 /// fingerprints; most different keys of one list do not.
 fn fingerprint(key: &[u8]) -> u64 {
-    let head = key
-        .iter()
-        .take(8)
-        .fold(0u64, |print, &c| (print << 8) | u64::from(c));
-    head ^ (key.len() as u64).rotate_right(8)
+    let byte = |c: Option<&u8>| u64::from(c.copied().unwrap_or_default());
+    (key.len() as u64) | (byte(key.first()) << 48) | (byte(key.last()) << 56)
 }
 
 #[cfg(test)]
