@@ -49,14 +49,24 @@ pub fn decode_into(text: &[u8], out: &mut [u8]) -> bool {
     seen < 16
 }
 
+/// The two lowercase hex digits of every byte: one load and one two-byte store per byte.
+static PAIRS: [[u8; 2]; 256] = {
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [LOWER[i >> 4], LOWER[i & 0x0f]];
+        i += 1;
+    }
+    table
+};
+
 /// Writes `bytes` as lowercase hex at the start of `out`, two digits per byte, and returns how
 /// many bytes of `out` were written. Stops early (whole bytes only) when `out` is too short.
 pub fn encode_into(bytes: &[u8], out: &mut [u8]) -> usize {
     let mut written = 0;
     for (byte, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
         if let [hi, lo] = pair {
-            *hi = digit(byte >> 4);
-            *lo = digit(*byte);
+            [*hi, *lo] = PAIRS[usize::from(*byte)];
             written += 2;
         }
     }
