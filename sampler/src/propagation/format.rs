@@ -5,7 +5,8 @@ use std::str::FromStr;
 
 use http::HeaderName;
 
-use super::headers::{Outgoing, TraceHeaders};
+use super::headers::TraceHeaders;
+use super::outgoing::Outgoing;
 use super::{Extracted, InvalidHeader, b3_multi, b3_single, jaeger, w3c};
 use crate::SpanContext;
 

@@ -6,11 +6,13 @@ mod b3_single;
 mod format;
 mod headers;
 mod jaeger;
+mod outgoing;
 mod propagator;
 mod w3c;
 
 pub use format::{Format, UnknownFormat};
-use headers::{Known, Outgoing, TraceHeaders};
+use headers::{Known, TraceHeaders};
+use outgoing::Outgoing;
 use propagator::Extracted;
 pub use propagator::{Extraction, InvalidHeader, Propagation};
 

@@ -3,7 +3,8 @@
 use http::{HeaderMap, HeaderName};
 
 use super::Format;
-use super::headers::{Known, Outgoing, TraceHeaders};
+use super::headers::{Known, TraceHeaders};
+use super::outgoing::Outgoing;
 use crate::{SamplingState, SpanContext};
 
 /// A present header that could not be used; the request goes on as if it were absent.
