@@ -236,22 +236,21 @@ impl TraceState {
     /// last, `th` never), and a trailing space (which the next hop reads as white space
     /// around the member) is trimmed.
     pub fn with_threshold(&self, threshold: Option<Threshold>) -> Self {
-        let mut th_buf = hex::Buf::<20>::new();
-        let th = threshold.map(|t| {
-            th_buf.push(b"th:").push(t.to_th().as_bytes());
-            th_buf.as_bytes()
-        });
         // The first member's value starts right after `ot=`; any later member's further on.
         let first_is_ot = self.ot.is_some_and(|p| p.start == OT_KEY.len() + 1);
-        let unchanged = match self.ot_bytes() {
-            None => th.is_none(),
-            Some(old) => first_is_ot && ot::unchanged(old, th),
+        let unchanged = match self.ot {
+            None => threshold.is_none(),
+            Some(_) => first_is_ot && self.sampling.unchanged(threshold),
         };
         if unchanged {
             return self.clone();
         }
+        let mut th_buf = hex::Buf::<20>::new();
+        let th = threshold.map(|t| {
+            th_buf.push(b"th:").push(t.to_th().as_bytes());
+            hex::as_str(th_buf.as_bytes())
+        });
         let old = self.ot();
-        let th = th.map(hex::as_str);
         let mut text = String::with_capacity(self.as_str().len() + th.map_or(0, str::len) + 4);
         text.push_str("ot=");
         ot::write_value(&mut text, old, th);
