@@ -10,14 +10,55 @@ pub fn digit(nibble: u8) -> u8 {
     LOWER[usize::from(nibble & 0x0f)]
 }
 
+/// Marks a byte that is not a lowercase hex digit in [`VALUES`] (any value >= 16 would do).
+const NOT_HEX: u8 = 0xff;
+
+/// The value of every byte read as a lowercase hex digit: one load per digit, no branches.
+static VALUES: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 16 {
+        table[LOWER[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// The value of one lowercase hex digit.
 pub fn value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    }
+    let v = VALUES[usize::from(c)];
+    (v != NOT_HEX).then_some(v)
 }
+
+/// Decodes exactly `2 * out.len()` lowercase hex digits of `text` into `out`; `false` (with
+/// `out` partly written) when the length is wrong or a byte is not a lowercase hex digit.
+/// The digits are checked once, after the loop, so the loop itself does not branch.
+pub fn decode_into(text: &[u8], out: &mut [u8]) -> bool {
+    if text.len() != 2 * out.len() {
+        return false;
+    }
+    let mut seen = 0u8;
+    for (byte, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        if let [hi, lo] = pair {
+            let (hi, lo) = (VALUES[usize::from(*hi)], VALUES[usize::from(*lo)]);
+            seen |= hi | lo;
+            *byte = (hi << 4) | (lo & 0x0f);
+        }
+    }
+    // Every digit's value is below 16; NOT_HEX sets the high bits.
+    seen < 16
+}
+
+/// The two lowercase hex digits of every byte: one load and one two-byte store per byte.
+static PAIRS: [[u8; 2]; 256] = {
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [LOWER[i >> 4], LOWER[i & 0x0f]];
+        i += 1;
+    }
+    table
+};
 
 /// Writes `bytes` as lowercase hex at the start of `out`, two digits per byte, and returns how
 /// many bytes of `out` were written. Stops early (whole bytes only) when `out` is too short.
@@ -25,8 +66,7 @@ pub fn encode_into(bytes: &[u8], out: &mut [u8]) -> usize {
     let mut written = 0;
     for (byte, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
         if let [hi, lo] = pair {
-            *hi = digit(byte >> 4);
-            *lo = digit(*byte);
+            [*hi, *lo] = PAIRS[usize::from(*byte)];
             written += 2;
         }
     }
@@ -125,6 +165,23 @@ mod tests {
         assert_eq!(b.as_bytes(), b"00-dead-01");
         b.push(b"x").push_hex(&[0xff]);
         assert_eq!(b.as_bytes().len(), 10);
+    }
+
+    #[test]
+    fn decode_into_takes_exactly_lowercase_hex() {
+        let mut out = [0u8; 2];
+        assert!(decode_into(b"00ff", &mut out));
+        assert_eq!(out, [0x00, 0xff]);
+        assert!(decode_into(b"a1b2", &mut out));
+        assert_eq!(out, [0xa1, 0xb2]);
+        for bad in [&b"a1B2"[..], b"a1b", b"a1b2c", b"a1 2", b"g000", b"000\xff"] {
+            assert!(!decode_into(bad, &mut out), "{bad:?}");
+        }
+        for c in 0..=255u8 {
+            let want = (c as char).is_ascii_hexdigit() && !c.is_ascii_uppercase();
+            assert_eq!(decode_into(&[b'0', c], &mut [0]), want, "{c}");
+            assert_eq!(value(c).is_some(), want, "{c}");
+        }
     }
 
     #[test]

@@ -33,13 +33,11 @@ fn decode_lower_hex(text: &[u8], out: &mut [u8]) -> Result<(), IdError> {
             got: text.len(),
         });
     }
-    for (byte, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
-        let (Some(hi), Some(lo)) = (hex::value(pair[0]), hex::value(pair[1])) else {
-            return Err(IdError::NotHex);
-        };
-        *byte = (hi << 4) | lo;
+    if hex::decode_into(text, out) {
+        Ok(())
+    } else {
+        Err(IdError::NotHex)
     }
-    Ok(())
 }
 
 /// Decodes 1..=`out.len() * 2` hex digits of either case into `out`, right-aligned (the

@@ -28,11 +28,22 @@ pub(crate) fn split_once(text: &str, sep: u8) -> Option<(&str, &str)> {
 
 /// `text` without the spaces and tabs around it (the optional white space of list members).
 pub(crate) fn trim_ows(text: &str) -> &str {
+    let (start, end) = ows_bounds(text.as_bytes());
+    text.get(start..end).unwrap_or_default()
+}
+
+/// [`trim_ows`] over bytes.
+pub(crate) fn trim_ows_bytes(bytes: &[u8]) -> &[u8] {
+    let (start, end) = ows_bounds(bytes);
+    bytes.get(start..end).unwrap_or_default()
+}
+
+/// Where `bytes` without the spaces and tabs around it starts and ends.
+fn ows_bounds(bytes: &[u8]) -> (usize, usize) {
     let ows = |c: &u8| *c == b' ' || *c == b'\t';
-    let bytes = text.as_bytes();
     let start = bytes.iter().position(|c| !ows(c)).unwrap_or(bytes.len());
     let end = bytes.iter().rposition(|c| !ows(c)).map_or(start, |i| i + 1);
-    text.get(start..end.max(start)).unwrap_or_default()
+    (start, end.max(start))
 }
 
 #[cfg(test)]
@@ -61,6 +72,7 @@ mod tests {
                 assert_eq!(split_once(text, sep), text.split_once(c), "{text:?} {c:?}");
             }
             assert_eq!(trim_ows(text), text.trim_matches([' ', '\t']), "{text:?}");
+            assert_eq!(trim_ows_bytes(text.as_bytes()), trim_ows(text).as_bytes());
         }
     }
 }

@@ -27,13 +27,13 @@ pub enum ThresholdError {
     NotHex,
 }
 
-fn parse_hex_56(text: &str, exact: bool) -> Result<u64, ThresholdError> {
+fn parse_hex_56(text: &[u8], exact: bool) -> Result<u64, ThresholdError> {
     let len = text.len();
     if len == 0 || len > DIGITS || (exact && len != DIGITS) {
         return Err(ThresholdError::Length);
     }
     let mut value = 0u64;
-    for c in text.bytes() {
+    for &c in text {
         value = (value << 4) | u64::from(hex::value(c).ok_or(ThresholdError::NotHex)?);
     }
     // Left-justify: "8" means 0x80000000000000.
@@ -52,6 +52,11 @@ impl Randomness {
 
     /// R from an explicit `ot=rv:` value (exactly 14 hex digits).
     pub fn parse_rv(text: &str) -> Result<Self, ThresholdError> {
+        Self::parse_rv_bytes(text.as_bytes())
+    }
+
+    /// [`Randomness::parse_rv`] over bytes (as `tracestate` is read).
+    pub(crate) fn parse_rv_bytes(text: &[u8]) -> Result<Self, ThresholdError> {
         parse_hex_56(text, true).map(Self)
     }
 
@@ -86,6 +91,11 @@ impl Threshold {
 
     /// Parses a `th` value (1..=14 hex digits, trailing zeros implied).
     pub fn parse_th(text: &str) -> Result<Self, ThresholdError> {
+        Self::parse_th_bytes(text.as_bytes())
+    }
+
+    /// [`Threshold::parse_th`] over bytes (as `tracestate` is read).
+    pub(crate) fn parse_th_bytes(text: &[u8]) -> Result<Self, ThresholdError> {
         parse_hex_56(text, false).map(Self)
     }
 
@@ -142,7 +152,12 @@ pub struct ThText {
 impl ThText {
     /// The digits.
     pub fn as_str(&self) -> &str {
-        hex::as_str(self.buf.get(..self.len).unwrap_or_default())
+        hex::as_str(self.as_bytes())
+    }
+
+    /// The digits, as bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
     }
 }
 

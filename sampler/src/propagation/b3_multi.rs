@@ -1,15 +1,15 @@
 //! B3 multi-header propagation (`X-B3-TraceId`, `X-B3-SpanId`, `X-B3-Sampled`, `X-B3-Flags`).
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader, insert_or_remove};
+use super::{Extracted, Format, InvalidHeader, Known, Outgoing, TraceHeaders};
 use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState};
 
-static TRACE_ID: HeaderName = HeaderName::from_static("x-b3-traceid");
-static SPAN_ID: HeaderName = HeaderName::from_static("x-b3-spanid");
-static PARENT_SPAN_ID: HeaderName = HeaderName::from_static("x-b3-parentspanid");
-static SAMPLED: HeaderName = HeaderName::from_static("x-b3-sampled");
-static FLAGS: HeaderName = HeaderName::from_static("x-b3-flags");
+pub(super) static TRACE_ID: HeaderName = HeaderName::from_static("x-b3-traceid");
+pub(super) static SPAN_ID: HeaderName = HeaderName::from_static("x-b3-spanid");
+pub(super) static PARENT_SPAN_ID: HeaderName = HeaderName::from_static("x-b3-parentspanid");
+pub(super) static SAMPLED: HeaderName = HeaderName::from_static("x-b3-sampled");
+pub(super) static FLAGS: HeaderName = HeaderName::from_static("x-b3-flags");
 /// Headers this format owns.
 pub(super) static HEADERS: [&HeaderName; 5] =
     [&TRACE_ID, &SPAN_ID, &PARENT_SPAN_ID, &SAMPLED, &FLAGS];
@@ -20,19 +20,19 @@ const INVALID: InvalidHeader = InvalidHeader {
     format: Format::B3Multi,
 };
 
-fn header<'a>(headers: &'a HeaderMap, name: &HeaderName) -> Result<Option<&'a str>, InvalidHeader> {
+fn header<'a>(headers: &TraceHeaders<'a>, known: Known) -> Result<Option<&'a str>, InvalidHeader> {
     headers
-        .get(name)
+        .first(known)
         .map(|v| v.to_str().map_err(|_| INVALID))
         .transpose()
 }
 
 /// The decision carried by `X-B3-Flags` and `X-B3-Sampled`; `Deferred` when neither is set.
-fn sampling(headers: &HeaderMap) -> Result<SamplingState, InvalidHeader> {
-    if header(headers, &FLAGS)? == Some("1") {
+fn sampling(headers: &TraceHeaders<'_>) -> Result<SamplingState, InvalidHeader> {
+    if header(headers, Known::B3Flags)? == Some("1") {
         return Ok(SamplingState::Debug);
     }
-    match header(headers, &SAMPLED)? {
+    match header(headers, Known::B3Sampled)? {
         None => Ok(SamplingState::Deferred),
         Some("1" | "true") => Ok(SamplingState::Sampled),
         Some("0" | "false") => Ok(SamplingState::NotSampled),
@@ -42,9 +42,11 @@ fn sampling(headers: &HeaderMap) -> Result<SamplingState, InvalidHeader> {
 
 /// Reads the `X-B3-*` headers. Without both ids, a sampling header alone is a decision with
 /// no context; nothing at all means "no context".
-pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
-    let (Some(trace), Some(span)) = (header(headers, &TRACE_ID)?, header(headers, &SPAN_ID)?)
-    else {
+pub(super) fn extract(headers: &TraceHeaders<'_>) -> Result<Option<Extracted>, InvalidHeader> {
+    let (Some(trace), Some(span)) = (
+        header(headers, Known::B3TraceId)?,
+        header(headers, Known::B3SpanId)?,
+    ) else {
         return Ok(match sampling(headers)? {
             SamplingState::Deferred => None,
             state => Some(Extracted::DecisionOnly(state)),
@@ -52,7 +54,7 @@ pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidH
     };
     let trace_id = TraceId::from_hex_64_or_128(trace).map_err(|_| INVALID)?;
     let span_id = SpanId::from_hex(span).map_err(|_| INVALID)?;
-    if let Some(parent) = header(headers, &PARENT_SPAN_ID)? {
+    if let Some(parent) = header(headers, Known::B3ParentSpanId)? {
         SpanId::from_hex(parent).map_err(|_| INVALID)?;
     }
     Ok(Some(Extracted::Context(SpanContext {
@@ -65,18 +67,18 @@ pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidH
 }
 
 /// Writes the `X-B3-*` headers; debug is sent as `X-B3-Flags: 1` (which implies sampled).
-pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
+pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing) {
     let trace = HeaderValue::from_bytes(&context.trace_id.to_hex());
-    insert_or_remove(headers, &TRACE_ID, trace);
+    headers.set_or_remove(Known::B3TraceId, trace);
     let span = HeaderValue::from_bytes(&context.span_id.to_hex());
-    insert_or_remove(headers, &SPAN_ID, span);
+    headers.set_or_remove(Known::B3SpanId, span);
     let decision = match context.sampling {
         SamplingState::Deferred => None,
-        SamplingState::NotSampled => Some((&SAMPLED, "0")),
-        SamplingState::Sampled => Some((&SAMPLED, "1")),
-        SamplingState::Debug => Some((&FLAGS, "1")),
+        SamplingState::NotSampled => Some((Known::B3Sampled, "0")),
+        SamplingState::Sampled => Some((Known::B3Sampled, "1")),
+        SamplingState::Debug => Some((Known::B3Flags, "1")),
     };
-    if let Some((name, value)) = decision {
-        headers.insert(name, HeaderValue::from_static(value));
+    if let Some((known, value)) = decision {
+        headers.set(known, HeaderValue::from_static(value));
     }
 }

@@ -1,12 +1,12 @@
 //! B3 single-header propagation: `b3: {trace}-{span}[-{sampling}[-{parent}]]`, or a bare
 //! sampling decision `b3: {0|1|d}` (openzipkin/b3-propagation).
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader, insert_or_remove, single_line};
+use super::{Extracted, Format, InvalidHeader, Known, Outgoing, TraceHeaders, single_line};
 use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState, hex};
 
-static B3: HeaderName = HeaderName::from_static("b3");
+pub(super) static B3: HeaderName = HeaderName::from_static("b3");
 /// Headers this format owns, all of them always written by [`inject`].
 pub(super) static HEADERS: [&HeaderName; 1] = [&B3];
 /// `{trace:32}-{span:16}-{d}`.
@@ -25,8 +25,8 @@ fn sampling(field: &str) -> Result<SamplingState, InvalidHeader> {
 }
 
 /// Reads `b3`. Several lines, non-ASCII text or any malformed field make it invalid.
-pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
-    let Some(text) = single_line(headers, &B3, INVALID)? else {
+pub(super) fn extract(headers: &TraceHeaders<'_>) -> Result<Option<Extracted>, InvalidHeader> {
+    let Some(text) = single_line(headers, Known::B3, INVALID)? else {
         return Ok(None);
     };
     parse(text).map(Some)
@@ -60,7 +60,7 @@ fn parse(text: &str) -> Result<Extracted, InvalidHeader> {
 }
 
 /// Writes `b3: {trace}-{span}[-{1|0|d}]` (a deferred decision omits the sampling field).
-pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
+pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing) {
     let decision: &[u8] = match context.sampling {
         SamplingState::Deferred => b"",
         SamplingState::NotSampled => b"-0",
@@ -73,11 +73,13 @@ pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
         .push(b"-")
         .push_hex(&context.span_id.to_bytes())
         .push(decision);
-    insert_or_remove(headers, &B3, HeaderValue::from_bytes(value.as_bytes()));
+    headers.set_or_remove(Known::B3, HeaderValue::from_bytes(value.as_bytes()));
 }
 
 #[cfg(test)]
 mod tests {
+    use http::HeaderMap;
+
     use super::*;
 
     const T128: &str = "80f198ee56343ba864fe8b2a57d3eff7";
@@ -155,6 +157,6 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.append(&B3, HeaderValue::from_static("0"));
         headers.append(&B3, HeaderValue::from_static("1"));
-        assert_eq!(extract(&headers), Err(INVALID));
+        assert_eq!(extract(&TraceHeaders::find(&headers)), Err(INVALID));
     }
 }

@@ -3,8 +3,10 @@
 
 use std::str::FromStr;
 
-use http::{HeaderMap, HeaderName};
+use http::HeaderName;
 
+use super::headers::TraceHeaders;
+use super::outgoing::Outgoing;
 use super::{Extracted, InvalidHeader, b3_multi, b3_single, jaeger, w3c};
 use crate::SpanContext;
 
@@ -36,7 +38,10 @@ impl Format {
         }
     }
 
-    pub(super) fn extract(self, headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
+    pub(super) fn extract(
+        self,
+        headers: &TraceHeaders<'_>,
+    ) -> Result<Option<Extracted>, InvalidHeader> {
         match self {
             Format::W3c => w3c::extract(headers),
             Format::B3 => b3_single::extract(headers),
@@ -45,7 +50,7 @@ impl Format {
         }
     }
 
-    pub(super) fn inject(self, context: &SpanContext, headers: &mut HeaderMap) {
+    pub(super) fn inject(self, context: &SpanContext, headers: &mut Outgoing) {
         match self {
             Format::W3c => w3c::inject(context, headers),
             Format::B3 => b3_single::inject(context, headers),
@@ -75,50 +80,25 @@ impl Format {
     }
 }
 
-/// Formats whose headers a request carries, one bit per format: found in one pass over the
-/// header names, so absent formats cost no hash lookups at all.
+/// Formats whose headers a request carries, one bit per format (see `headers`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct FormatSet(u8);
 
 impl FormatSet {
-    /// The formats with at least one header in `headers`.
-    pub(super) fn present_in(headers: &HeaderMap) -> Self {
-        let mut set = Self::default();
-        for name in headers.keys() {
-            if let Some(format) = Format::owning(name.as_str()) {
-                set.0 |= format.bit();
-            }
-        }
-        set
+    /// Adds `format`.
+    pub(super) fn insert(&mut self, format: Format) {
+        self.0 |= format.bit();
     }
 
     /// Whether `format` is in the set.
     pub(super) fn contains(self, format: Format) -> bool {
         self.0 & format.bit() != 0
     }
-
-    /// Whether the set is empty.
-    pub(super) fn is_empty(self) -> bool {
-        self.0 == 0
-    }
 }
 
 impl Format {
     fn bit(self) -> u8 {
         1 << (self as u8)
-    }
-
-    /// The format owning header `name` (lowercase, as `HeaderName` keeps it); the same names
-    /// as [`Format::headers`], which a test checks.
-    fn owning(name: &str) -> Option<Format> {
-        match name {
-            "traceparent" | "tracestate" => Some(Format::W3c),
-            "b3" => Some(Format::B3),
-            "x-b3-traceid" | "x-b3-spanid" | "x-b3-parentspanid" | "x-b3-sampled"
-            | "x-b3-flags" => Some(Format::B3Multi),
-            "uber-trace-id" => Some(Format::Jaeger),
-            _ => None,
-        }
     }
 }
 
@@ -138,24 +118,5 @@ impl FromStr for Format {
             "jaeger" => Ok(Format::Jaeger),
             other => Err(UnknownFormat(other.to_owned())),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_owned_header_maps_back_to_its_format() {
-        let mut headers = HeaderMap::new();
-        for format in Format::EXTRACT_ORDER {
-            for name in format.headers() {
-                assert_eq!(Format::owning(name.as_str()), Some(format), "{name}");
-                headers.insert(*name, http::HeaderValue::from_static("x"));
-                assert!(FormatSet::present_in(&headers).contains(format));
-            }
-        }
-        assert_eq!(Format::owning("x-request-id"), None);
-        assert!(FormatSet::present_in(&HeaderMap::new()).is_empty());
     }
 }

@@ -6,12 +6,12 @@
 //! hex: bit 0 sampled, bit 1 debug (debug implies sampled); other bits are ignored. The
 //! parent span id is checked for syntax and then dropped (it is deprecated in Jaeger).
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader, insert_or_remove, single_line};
+use super::{Extracted, Format, InvalidHeader, Known, Outgoing, TraceHeaders, single_line};
 use crate::{SamplingState, SpanContext, SpanId, TraceId, TraceState, hex};
 
-static UBER_TRACE_ID: HeaderName = HeaderName::from_static("uber-trace-id");
+pub(super) static UBER_TRACE_ID: HeaderName = HeaderName::from_static("uber-trace-id");
 /// Headers this format owns, all of them always written by [`inject`].
 pub(super) static HEADERS: [&HeaderName; 1] = [&UBER_TRACE_ID];
 /// `{trace:32}:{span:16}:0:{flags:1}`.
@@ -25,8 +25,8 @@ const SAMPLED: u8 = 0x01;
 const DEBUG: u8 = 0x02;
 
 /// Reads `uber-trace-id`. Several lines or any malformed field make it invalid.
-pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
-    let Some(text) = single_line(headers, &UBER_TRACE_ID, INVALID)? else {
+pub(super) fn extract(headers: &TraceHeaders<'_>) -> Result<Option<Extracted>, InvalidHeader> {
+    let Some(text) = single_line(headers, Known::UberTraceId, INVALID)? else {
         return Ok(None);
     };
     parse(text).map(|context| Some(Extracted::Context(context)))
@@ -81,7 +81,7 @@ fn parse(text: &str) -> Result<SpanContext, InvalidHeader> {
 
 /// Writes `{trace:32}:{span:16}:0:{flags}` as the OpenTelemetry Jaeger propagator does.
 /// Jaeger has no deferred state: a deferred context is written as not sampled.
-pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
+pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing) {
     let flags = match context.sampling {
         SamplingState::Deferred | SamplingState::NotSampled => 0,
         SamplingState::Sampled => SAMPLED,
@@ -96,11 +96,13 @@ pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
         // Flags are at most SAMPLED | DEBUG: one hex digit, as `{flags:x}` writes it.
         .push(&[hex::digit(flags)]);
     let value = HeaderValue::from_bytes(value.as_bytes());
-    insert_or_remove(headers, &UBER_TRACE_ID, value);
+    headers.set_or_remove(Known::UberTraceId, value);
 }
 
 #[cfg(test)]
 mod tests {
+    use http::HeaderMap;
+
     use super::*;
 
     const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -160,13 +162,17 @@ mod tests {
     fn inject_writes_full_width_ids_and_hex_flags() {
         let mut ctx = parse("a3ce929d0e0e4736:f067aa0ba902b7:0:3").unwrap();
         let mut headers = HeaderMap::new();
-        inject(&ctx, &mut headers);
+        let mut out = Outgoing::default();
+        inject(&ctx, &mut out);
+        out.apply(&mut headers);
         assert_eq!(
             headers[&UBER_TRACE_ID],
             "0000000000000000a3ce929d0e0e4736:00f067aa0ba902b7:0:3"
         );
         ctx.sampling = SamplingState::Deferred;
-        inject(&ctx, &mut headers);
+        let mut out = Outgoing::default();
+        inject(&ctx, &mut out);
+        out.apply(&mut headers);
         assert!(headers[&UBER_TRACE_ID].to_str().unwrap().ends_with(":0:0"));
     }
 }

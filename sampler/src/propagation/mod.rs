@@ -4,14 +4,15 @@
 mod b3_multi;
 mod b3_single;
 mod format;
+mod headers;
 mod jaeger;
+mod outgoing;
 mod propagator;
 mod w3c;
 
-use http::header::InvalidHeaderValue;
-use http::{HeaderMap, HeaderName, HeaderValue};
-
 pub use format::{Format, UnknownFormat};
+use headers::{Known, TraceHeaders};
+use outgoing::Outgoing;
 use propagator::Extracted;
 pub use propagator::{Extraction, InvalidHeader, Propagation};
 
@@ -30,37 +31,16 @@ pub const APP_PROPAGATED_HEADERS: &[&str] = &[
     "x-request-id",
 ];
 
-/// Sets `name` to `value`; a value that could not be built (never, for the hex and digits
-/// the codecs write) removes the header instead, so a stale context never travels on.
-fn insert_or_remove(
-    headers: &mut HeaderMap,
-    name: &'static HeaderName,
-    value: Result<HeaderValue, InvalidHeaderValue>,
-) {
-    match value {
-        Ok(value) => {
-            headers.insert(name, value);
-        }
-        Err(_) => {
-            headers.remove(name);
-        }
-    }
-}
-
 /// The value of a header that must appear at most once, as text with optional white space
 /// trimmed: `Ok(None)` when absent, `Err(invalid)` when repeated or not visible ASCII.
 fn single_line<'a>(
-    headers: &'a HeaderMap,
-    name: &HeaderName,
+    headers: &TraceHeaders<'a>,
+    known: Known,
     invalid: InvalidHeader,
 ) -> Result<Option<&'a str>, InvalidHeader> {
-    let mut lines = headers.get_all(name).iter();
-    let Some(value) = lines.next() else {
+    let Some(value) = headers.single(known).map_err(|_| invalid)? else {
         return Ok(None);
     };
-    if lines.next().is_some() {
-        return Err(invalid);
-    }
     value
         .to_str()
         .map(|text| Some(crate::text::trim_ows(text)))

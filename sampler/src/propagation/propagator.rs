@@ -3,7 +3,8 @@
 use http::{HeaderMap, HeaderName};
 
 use super::Format;
-use super::format::FormatSet;
+use super::headers::{Known, TraceHeaders};
+use super::outgoing::Outgoing;
 use crate::{SamplingState, SpanContext};
 
 /// A present header that could not be used; the request goes on as if it were absent.
@@ -40,9 +41,9 @@ pub struct Extraction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Propagation {
     inject: Vec<Format>,
-    /// Every known trace header (with its format) that injecting `inject` does not always
-    /// overwrite: removed first, so no stale context travels on.
-    clear: Vec<(Format, &'static HeaderName)>,
+    /// Every known trace header that injecting `inject` does not always set: removed first,
+    /// so no stale context travels on.
+    clear: Vec<Known>,
 }
 
 impl Default for Propagation {
@@ -60,10 +61,9 @@ impl Propagation {
                 .iter()
                 .any(|format| format.always_written().contains(&name))
         };
-        let clear = Format::EXTRACT_ORDER
-            .iter()
-            .flat_map(|&format| format.headers().iter().map(move |&name| (format, name)))
-            .filter(|(_, name)| !overwritten(name))
+        let clear = Known::ALL
+            .into_iter()
+            .filter(|known| !overwritten(known.name()))
             .collect();
         Self { inject, clear }
     }
@@ -79,13 +79,14 @@ impl Propagation {
     /// W3C and B3 side by side.
     pub fn extract(&self, headers: &HeaderMap) -> Extraction {
         let mut extraction = Extraction::default();
-        let present = FormatSet::present_in(headers);
+        let found = TraceHeaders::find(headers);
+        let present = found.present();
         // A format with none of its headers present finds nothing: not asked.
         let asked = Format::EXTRACT_ORDER
             .into_iter()
             .filter(|f| present.contains(*f));
         for format in asked {
-            match format.extract(headers) {
+            match format.extract(&found) {
                 Ok(Some(Extracted::Context(context))) => match &mut extraction.parent {
                     None => extraction.parent = Some(context),
                     Some(first) => {
@@ -111,16 +112,15 @@ impl Propagation {
 
     /// Replaces every trace header of every format with `context` in the configured formats.
     pub fn inject(&self, context: &SpanContext, headers: &mut HeaderMap) {
-        // `insert` replaces every line of a name, so only the names a format may leave
-        // unwritten need removing first, and only those of formats present.
-        let present = FormatSet::present_in(headers);
-        if !present.is_empty() {
-            for (_, name) in self.clear.iter().filter(|(f, _)| present.contains(*f)) {
-                headers.remove(*name);
-            }
+        // Setting a header replaces every line of it, so only the headers a format may leave
+        // unwritten need removing first; removing an absent header costs nothing.
+        let mut out = Outgoing::default();
+        for &known in &self.clear {
+            out.remove(known);
         }
         for format in &self.inject {
-            format.inject(context, headers);
+            format.inject(context, &mut out);
         }
+        out.apply(headers);
     }
 }

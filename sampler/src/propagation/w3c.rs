@@ -1,16 +1,16 @@
 //! W3C Trace Context: `traceparent` and `tracestate`, Level 1 and the Level 2 random flag.
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderName, HeaderValue};
 
-use super::{Extracted, Format, InvalidHeader, insert_or_remove, single_line};
+use super::{Extracted, Format, InvalidHeader, Known, Outgoing, TraceHeaders};
 use crate::{SamplingState, SpanContext, SpanId, TraceFlags, TraceId, TraceState, hex, text};
 
-static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
-static TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+pub(super) static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+pub(super) static TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 /// Headers this format owns.
 pub(super) static HEADERS: [&HeaderName; 2] = [&TRACEPARENT, &TRACESTATE];
-/// Headers [`inject`] always writes.
-pub(super) static ALWAYS_WRITTEN: [&HeaderName; 1] = [&TRACEPARENT];
+/// Headers [`inject`] always sets (`tracestate`: or removes, when the list is empty).
+pub(super) static ALWAYS_WRITTEN: [&HeaderName; 2] = [&TRACEPARENT, &TRACESTATE];
 /// Length of a version-00 `traceparent`.
 const LEN_V00: usize = 55;
 
@@ -19,13 +19,12 @@ const INVALID: InvalidHeader = InvalidHeader {
 };
 
 /// Parses `traceparent`; `tracestate` is read only when `traceparent` is valid.
-pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidHeader> {
-    // OWS around the value is tolerated (RFC 9110 field values; W3C test suite).
-    let Some(line) = single_line(headers, &TRACEPARENT, INVALID)? else {
+pub(super) fn extract(headers: &TraceHeaders<'_>) -> Result<Option<Extracted>, InvalidHeader> {
+    let Some(line) = headers.single(Known::Traceparent).map_err(|_| INVALID)? else {
         return Ok(None);
     };
     let (trace_id, span_id, flags) = parse_traceparent(line).ok_or(INVALID)?;
-    let trace_state = TraceState::from_header_values(headers.get_all(&TRACESTATE));
+    let trace_state = TraceState::from_header_values(headers.all(Known::Tracestate));
     Ok(Some(Extracted::Context(SpanContext {
         trace_id,
         span_id,
@@ -41,48 +40,48 @@ pub(super) fn extract(headers: &HeaderMap) -> Result<Option<Extracted>, InvalidH
 
 /// `version-traceid-parentid-flags`, with the spec's rules for future versions: a version
 /// other than `00` (and not `ff`) is parsed by its version-00 prefix, and anything after the
-/// prefix must start with `-`.
-fn parse_traceparent(text: &str) -> Option<(TraceId, SpanId, TraceFlags)> {
-    let version = text.get(0..2)?;
-    if version == "ff"
-        || !version
-            .bytes()
-            .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
-    {
+/// prefix must start with `-`. OWS around the value is tolerated (RFC 9110 field values; W3C
+/// test suite). Read as bytes: the hex decoder accepts lowercase hex digits only, so the
+/// fields need no separate text check.
+fn parse_traceparent(line: &HeaderValue) -> Option<(TraceId, SpanId, TraceFlags)> {
+    let bytes = text::trim_ows_bytes(line.as_bytes());
+    let (prefix, rest) = bytes.split_at_checked(LEN_V00)?;
+    let field = |range: std::ops::Range<usize>| prefix.get(range);
+    let mut version = [0u8; 1];
+    if !hex::decode_into(field(0..2)?, &mut version) || version == [0xff] {
         return None;
     }
-    match (version, text.len()) {
-        ("00", LEN_V00) => {}
-        ("00", _) => return None,
-        (_, len) if len < LEN_V00 => return None,
-        (_, len) if len > LEN_V00 && text.as_bytes().get(LEN_V00) != Some(&b'-') => return None,
-        _ => {}
-    }
-    let prefix = text.get(..LEN_V00)?;
-    let mut fields = text::split(prefix, b'-');
-    let (_, trace, span, flags) = (
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-        fields.next()?,
-    );
-    let trace_id = TraceId::from_hex(trace).ok()?;
-    let span_id = SpanId::from_hex(span).ok()?;
-    // Exactly two lowercase hex digits (from_str_radix would also take "+1" and "0A").
-    let [hi, lo] = flags.as_bytes() else {
-        return None;
-    };
-    let flags = (hex::value(*hi)? << 4) | hex::value(*lo)?;
-    // Lowercase only: this catches an uppercase version (the other fields are checked above).
-    if prefix.bytes().any(|c| c.is_ascii_uppercase()) {
+    let dashes = [field(2..3)?, field(35..36)?, field(52..53)?];
+    if dashes.iter().any(|d| *d != b"-") {
         return None;
     }
-    Some((trace_id, span_id, TraceFlags::from_byte(flags)))
+    match (version, rest.first()) {
+        ([0x00], None) => {}
+        ([0x00], Some(_)) => return None,
+        // A later version may carry more fields after a `-`, in visible ASCII.
+        (_, None) => {}
+        (_, Some(b'-')) if line.to_str().is_ok() => {}
+        (_, Some(_)) => return None,
+    }
+    let (mut trace, mut span, mut flags) = ([0u8; 16], [0u8; 8], [0u8; 1]);
+    let decoded = hex::decode_into(field(3..35)?, &mut trace)
+        && hex::decode_into(field(36..52)?, &mut span)
+        && hex::decode_into(field(53..55)?, &mut flags);
+    if !decoded {
+        return None;
+    }
+    let [flags] = flags;
+    Some((
+        TraceId::from_bytes(trace)?,
+        SpanId::from_bytes(span)?,
+        TraceFlags::from_byte(flags),
+    ))
 }
 
-/// Writes one version-00 `traceparent`, and `tracestate` when it has members (an unchanged
-/// list is the received header value itself, shared, not rewritten).
-pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
+/// Writes one version-00 `traceparent`, and `tracestate` when it has members, else removes
+/// it. A list forwarded unchanged is the received header value itself: when the request
+/// already carries it as its one `tracestate` line, the map is left as it is.
+pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing) {
     let mut traceparent = hex::Buf::<LEN_V00>::new();
     traceparent
         .push(b"00-")
@@ -92,14 +91,17 @@ pub(super) fn inject(context: &SpanContext, headers: &mut HeaderMap) {
         .push(b"-")
         .push_hex(&[context.flags().to_byte()]);
     let value = HeaderValue::from_bytes(traceparent.as_bytes());
-    insert_or_remove(headers, &TRACEPARENT, value);
-    if let Some(value) = context.trace_state.header_value() {
-        headers.insert(&TRACESTATE, value);
+    headers.set_or_remove(Known::Traceparent, value);
+    match context.trace_state.header_value() {
+        Some(value) => headers.set(Known::Tracestate, value),
+        None => headers.remove(Known::Tracestate),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use http::HeaderMap;
+
     use super::*;
 
     #[test]
@@ -112,7 +114,9 @@ mod tests {
             trace_state: TraceState::default(),
         };
         let mut headers = HeaderMap::new();
-        inject(&context, &mut headers);
+        let mut out = Outgoing::default();
+        inject(&context, &mut out);
+        out.apply(&mut headers);
         assert_eq!(
             headers[&TRACEPARENT],
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03"

@@ -4,11 +4,14 @@
 //! The list is kept as the one header value it is forwarded as (canonical form: members joined
 //! with `,`, no white space or empty members), not as a string pair per member: a list
 //! received in canonical form is the received header value itself (shared bytes), copying
-//! one is a reference count, and forwarding it unchanged writes nothing. Lookups scan the
-//! value; a list holds at most 32 members and the request path reads only `ot`.
+//! one is a reference count, and forwarding it unchanged writes nothing. Such a line is
+//! checked in one pass over its bytes (`scan`); other input goes through the general parser.
+//! Where the `ot` member lies is found while reading (the request path reads only `ot`);
+//! other lookups scan the value, which holds at most 32 members.
 
 mod grammar;
 mod ot;
+mod scan;
 
 use std::fmt;
 
@@ -17,6 +20,7 @@ use http::HeaderValue;
 use crate::{Randomness, Threshold};
 use crate::{hex, text};
 use grammar::{Checked, MAX_MEMBERS, Verdict, trim};
+use scan::Place;
 
 /// The W3C propagation limit on the header value, commas included.
 pub const PROPAGATION_LIMIT: usize = 512;
@@ -30,6 +34,11 @@ const OT_KEY: &str = "ot";
 pub struct TraceState {
     /// The members in canonical form; `None` when there are none.
     value: Option<HeaderValue>,
+    /// Where the value of the `ot` member lies in `value`, if there is one.
+    ot: Option<Place>,
+    /// `ot=th` and `ot=rv`, read once with the list: the head sampler asks for both on every
+    /// request.
+    sampling: ot::Sampling,
 }
 
 impl TraceState {
@@ -66,38 +75,22 @@ impl TraceState {
     /// visible ASCII are skipped). One line already in canonical form is kept as it is,
     /// without copying.
     pub fn from_header_values<'a>(values: impl IntoIterator<Item = &'a HeaderValue>) -> Self {
-        let mut lines = values
-            .into_iter()
-            .filter_map(|value| value.to_str().ok().map(|text| (value, text)));
-        let Some((first_value, first)) = lines.next() else {
+        let mut values = values.into_iter();
+        let Some(first) = values.next() else {
             return Self::default();
         };
-        if let Some((_, second)) = lines.next() {
-            let rest = lines.map(|(_, text)| text);
-            return Self::parse([first, second].into_iter().chain(rest));
+        let second = values.next();
+        if second.is_none()
+            && let Some(ot) = scan::canonical(first.as_bytes())
+        {
+            return Self::with_ot(first.clone(), ot);
         }
-        let mut checked = Checked::new();
-        let mut canonical = true;
-        for raw in text::split(first, b',') {
-            let member = trim(raw);
-            canonical &= !member.is_empty() && member.len() == raw.len();
-            if member.is_empty() {
-                continue;
-            }
-            match checked.accept(member) {
-                Verdict::Keep => {}
-                // The repeat must leave the value: not the received line as it is.
-                Verdict::Repeat => canonical = false,
-                Verdict::Invalid => return Self::default(),
-            }
-        }
-        if canonical {
-            Self {
-                value: Some(first_value.clone()),
-            }
-        } else {
-            Self::parse([first])
-        }
+        let lines = [first]
+            .into_iter()
+            .chain(second)
+            .chain(values)
+            .filter_map(|value| value.to_str().ok());
+        Self::parse(lines)
     }
 
     /// A list from members already checked and joined in canonical form.
@@ -105,9 +98,24 @@ impl TraceState {
         if text.is_empty() {
             return Self::default();
         }
+        let ot = locate(&text, OT_KEY);
         // Checked members are printable ASCII, always a valid header value.
+        match HeaderValue::try_from(text) {
+            Ok(value) => Self::with_ot(value, ot),
+            Err(_) => Self::default(),
+        }
+    }
+
+    /// A list whose `ot` value, if any, lies at `ot`.
+    fn with_ot(value: HeaderValue, ot: Option<Place>) -> Self {
+        let sampling = ot
+            .and_then(|p| value.as_bytes().get(p.start..p.end))
+            .map(ot::Sampling::read)
+            .unwrap_or_default();
         Self {
-            value: HeaderValue::try_from(text).ok(),
+            value: Some(value),
+            ot,
+            sampling,
         }
     }
 
@@ -187,28 +195,37 @@ impl TraceState {
 
     /// The value of member `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.members()
-            .filter_map(|m| text::split_once(m, b'='))
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v)
+        if key == OT_KEY {
+            return self.ot();
+        }
+        let place = locate(self.as_str(), key)?;
+        self.as_str().get(place.start..place.end)
+    }
+
+    /// The value of the `ot` member, from where it was found when the list was read.
+    fn ot(&self) -> Option<&str> {
+        std::str::from_utf8(self.ot_bytes()?).ok()
+    }
+
+    /// [`TraceState::ot`] as bytes: no UTF-8 check on the request path.
+    fn ot_bytes(&self) -> Option<&[u8]> {
+        let place = self.ot?;
+        self.value.as_ref()?.as_bytes().get(place.start..place.end)
     }
 
     /// Sub-key `name` of the OpenTelemetry `ot=` member, e.g. `th` or `rv`.
     pub fn ot_value(&self, name: &str) -> Option<&str> {
-        text::split(self.get(OT_KEY)?, b';')
-            .filter_map(|kv| text::split_once(kv, b':'))
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v)
+        std::str::from_utf8(ot::sub_key(self.ot_bytes()?, name.as_bytes())?).ok()
     }
 
     /// The sampling threshold carried in `ot=th:`, if present and well formed.
     pub fn threshold(&self) -> Option<Threshold> {
-        Threshold::parse_th(self.ot_value("th")?).ok()
+        self.sampling.th
     }
 
     /// The explicit randomness carried in `ot=rv:`, if present and well formed.
     pub fn randomness(&self) -> Option<Randomness> {
-        Randomness::parse_rv(self.ot_value("rv")?).ok()
+        self.sampling.rv
     }
 
     /// A copy with `ot=th` set to `threshold` (or removed when `None`), other `ot` sub-keys
@@ -221,23 +238,21 @@ impl TraceState {
     /// last, `th` never), and a trailing space (which the next hop reads as white space
     /// around the member) is trimmed.
     pub fn with_threshold(&self, threshold: Option<Threshold>) -> Self {
-        let mut th_buf = hex::Buf::<20>::new();
-        let th = threshold.map(|t| {
-            th_buf.push(b"th:").push(t.to_th().as_str().as_bytes());
-            hex::as_str(th_buf.as_bytes())
-        });
-        let old = self.get(OT_KEY);
-        let first_is_ot = self
-            .members()
-            .next()
-            .is_some_and(|m| text::split_once(m, b'=').is_some_and(|(k, _)| k == OT_KEY));
-        let unchanged = match old {
-            None => th.is_none(),
-            Some(old) => first_is_ot && ot::unchanged(old, th),
+        // The first member's value starts right after `ot=`; any later member's further on.
+        let first_is_ot = self.ot.is_some_and(|p| p.start == OT_KEY.len() + 1);
+        let unchanged = match self.ot {
+            None => threshold.is_none(),
+            Some(_) => first_is_ot && self.sampling.unchanged(threshold),
         };
         if unchanged {
             return self.clone();
         }
+        let mut th_buf = hex::Buf::<20>::new();
+        let th = threshold.map(|t| {
+            th_buf.push(b"th:").push(t.to_th().as_bytes());
+            hex::as_str(th_buf.as_bytes())
+        });
+        let old = self.ot();
         let mut text = String::with_capacity(self.as_str().len() + th.map_or(0, str::len) + 4);
         text.push_str("ot=");
         ot::write_value(&mut text, old, th);
@@ -257,6 +272,24 @@ impl TraceState {
         }
         Self::from_canonical(text)
     }
+}
+
+/// Where the value of member `key` lies in the canonical list `text`.
+fn locate(text: &str, key: &str) -> Option<Place> {
+    let mut start = 0;
+    for member in text::split(text, b',') {
+        if let Some((k, v)) = text::split_once(member, b'=')
+            && k == key
+        {
+            let value_start = start + k.len() + 1;
+            return Some(Place {
+                start: value_start,
+                end: value_start + v.len(),
+            });
+        }
+        start += member.len() + 1;
+    }
+    None
 }
 
 impl fmt::Display for TraceState {

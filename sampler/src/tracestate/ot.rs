@@ -2,7 +2,70 @@
 //! one a sampler rewrites.
 
 use super::grammar::MAX_VALUE;
-use crate::text;
+use crate::{Randomness, Threshold, text};
+
+/// The sampling sub-keys of an `ot` value, parsed: the first `th` and the first `rv`, each
+/// `None` when absent or malformed; and whether rewriting the value would change it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Sampling {
+    pub(super) th: Option<Threshold>,
+    pub(super) rv: Option<Randomness>,
+    /// The value is `th:` in its canonical encoding, then kept sub-keys only: setting that
+    /// same `th` rewrites nothing.
+    same_with_th: bool,
+    /// The value is kept sub-keys only: erasing `th` rewrites nothing.
+    same_without_th: bool,
+}
+
+impl Sampling {
+    /// Reads `th` and `rv` from the `ot` value `ot` in one pass over its sub-keys, and what
+    /// [`unchanged`] would say, so a hop that keeps the list decides without rescanning it.
+    pub(super) fn read(ot: &[u8]) -> Self {
+        let (mut th, mut rv) = (None, None);
+        let (mut first_kept, mut later_kept, mut first_th) = (false, true, false);
+        for (i, kv) in ot.split(|&c| c == b';').enumerate() {
+            let is_th = kv.starts_with(b"th:");
+            // A sub-key a rewrite keeps as it is: not empty, not a `th`.
+            let kept = !kv.is_empty() && !is_th;
+            if i == 0 {
+                (first_kept, first_th) = (kept, is_th);
+            } else {
+                later_kept &= kept;
+            }
+            match kv {
+                [b't', b'h', b':', value @ ..] => {
+                    th.get_or_insert(value);
+                }
+                [b'r', b'v', b':', value @ ..] => {
+                    rv.get_or_insert(value);
+                }
+                _ => {}
+            }
+        }
+        let th_text = th;
+        let th = th_text.and_then(|v| Threshold::parse_th_bytes(v).ok());
+        // The first sub-key is the first `th`, and in the encoding a rewrite would write.
+        let canonical_th = first_th
+            && th
+                .zip(th_text)
+                .is_some_and(|(t, text)| t.to_th().as_bytes() == text);
+        Self {
+            th,
+            rv: rv.and_then(|v| Randomness::parse_rv_bytes(v).ok()),
+            same_with_th: canonical_th && later_kept,
+            same_without_th: first_kept && later_kept,
+        }
+    }
+
+    /// Whether rewriting the value with `threshold` (`None`: erasing `th`) gives it back;
+    /// [`unchanged`] over the text.
+    pub(super) fn unchanged(&self, threshold: Option<Threshold>) -> bool {
+        match threshold {
+            Some(t) => self.same_with_th && self.th == Some(t),
+            None => self.same_without_th,
+        }
+    }
+}
 
 /// The sub-keys a rewritten `ot` value keeps, in order: the new `th` (if any), then every
 /// non-empty sub-key of the old value except its `th`.
@@ -14,22 +77,37 @@ fn parts<'a>(old: Option<&'a str>, th: Option<&'a str>) -> impl Iterator<Item = 
     th.into_iter().chain(kept)
 }
 
-/// Whether rewriting `old` with `th` gives `old` back (so the list needs no rebuild).
-pub(super) fn unchanged(old: &str, th: Option<&str>) -> bool {
-    let mut rest = old;
-    for (i, part) in parts(Some(old), th).enumerate() {
-        if i > 0 {
-            match rest.strip_prefix(';') {
-                Some(after) => rest = after,
-                None => return false,
-            }
-        }
-        match rest.strip_prefix(part) {
-            Some(after) => rest = after,
-            None => return false,
-        }
+/// The value of sub-key `name` in the `ot` value `ot` (the first such sub-key).
+pub(super) fn sub_key<'a>(ot: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    // A sub-key's name ends at its first `:`, so a name with a `:` never matches.
+    if name.contains(&b':') {
+        return None;
     }
-    rest.is_empty() && !old.is_empty()
+    ot.split(|&c| c == b';').find_map(|kv| {
+        let (key, rest) = kv.split_at_checked(name.len())?;
+        (key == name).then_some(())?;
+        rest.strip_prefix(b":")
+    })
+}
+
+/// Whether rewriting `old` with `th` gives `old` back (so the list needs no rebuild): `old`
+/// is `th` followed by the kept sub-keys, each after a `;`, or (without `th`) the kept
+/// sub-keys alone; kept sub-keys are never empty and never a `th`. The request path asks
+/// [`Sampling::unchanged`], read once with the list; this is its reference.
+#[cfg(test)]
+fn unchanged(old: &[u8], th: Option<&[u8]>) -> bool {
+    let kept = |rest: &[u8]| {
+        rest.split(|&c| c == b';')
+            .all(|kv| !kv.is_empty() && !kv.starts_with(b"th:"))
+    };
+    match th {
+        Some(th) => match old.strip_prefix(th) {
+            Some([]) => true,
+            Some([b';', rest @ ..]) => kept(rest),
+            _ => false,
+        },
+        None => kept(old),
+    }
 }
 
 /// Appends the rewritten `ot` value to `out`. It stays valid, or the next hop would discard
@@ -90,6 +168,44 @@ mod tests {
         (Some(" ;th:c"), None, "", false),
     ];
 
+    proptest::proptest! {
+        /// `unchanged` says exactly when `write_value` gives a valid old value back.
+        #[test]
+        fn unchanged_iff_rewrite_is_identical(
+            old in "(th:[0-9a-f]{1,2}|rv:[0-9a-f]{2}|x:[ a-z]{0,2}|;|th:){0,5}",
+            th in proptest::option::of("th:[0-9a-f]{1,2}"),
+        ) {
+            // A valid value never ends in a space (write_value trims one).
+            proptest::prop_assume!(!old.ends_with(' '));
+            let mut out = String::new();
+            write_value(&mut out, Some(&old), th.as_deref());
+            let same = unchanged(old.as_bytes(), th.as_deref().map(str::as_bytes));
+            proptest::prop_assert_eq!(same, !old.is_empty() && out == old, "{:?} {:?}", old, th);
+        }
+    }
+
+    proptest::proptest! {
+        /// What `Sampling` reads once agrees with `unchanged` over the text.
+        #[test]
+        fn sampling_knows_when_a_rewrite_changes_nothing(
+            old in "(th:[0-9a-f]{1,2}|th:8|th:80|rv:[0-9a-f]{2}|x:[ a-z]{0,2}|;|th:){1,5}",
+            th in proptest::option::of(0u64..(1 << 56)),
+            nibble in proptest::option::of(0u64..16),
+        ) {
+            // Thresholds near the ones in `old` (th:8, th:80, one or two digits) and random ones.
+            let threshold = match (th, nibble) {
+                (_, Some(n)) => Some(Threshold::parse_th(&format!("{n:x}")).unwrap()),
+                (Some(t), None) => Some(Threshold::parse_th(&format!("{t:014x}")).unwrap()),
+                (None, None) => None,
+            };
+            proptest::prop_assume!(!old.ends_with(' '));
+            let text = threshold.map(|t| format!("th:{}", t.to_th().as_str()));
+            let want = unchanged(old.as_bytes(), text.as_deref().map(str::as_bytes));
+            let got = Sampling::read(old.as_bytes()).unchanged(threshold);
+            proptest::prop_assert_eq!(got, want, "{:?} {:?}", old, text);
+        }
+    }
+
     #[test]
     fn rewrite_vectors() {
         for &(old, th, want, same) in REWRITES {
@@ -97,7 +213,8 @@ mod tests {
             write_value(&mut out, old, th);
             assert_eq!(&out[1..], want, "{old:?} {th:?}");
             if let Some(old) = old {
-                assert_eq!(unchanged(old, th), same, "{old:?} {th:?}");
+                let th_bytes = th.map(str::as_bytes);
+                assert_eq!(unchanged(old.as_bytes(), th_bytes), same, "{old:?} {th:?}");
             }
         }
     }

@@ -229,3 +229,44 @@ fn ot_inserted_into_a_full_list_drops_the_last_member() {
     );
     assert_eq!(TraceState::default().len(), 0);
 }
+
+mod fast_path {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// The one-pass reading of a single line gives exactly what the general parser
+        /// gives (the same list, the same `ot` member), on lines near the grammar's edges.
+        #[test]
+        fn one_line_reads_like_the_general_parser(
+            line in "([a-z0-9@_*/ A\t-]{0,5}=[ -~\t]{0,7}(,| ,|,\t|,,)?){0,6}"
+        ) {
+            let Ok(value) = HeaderValue::from_str(&line) else {
+                return Ok(());
+            };
+            let fast = TraceState::from_header_values([&value]);
+            let general = TraceState::parse([line.as_str()]);
+            prop_assert_eq!(&fast, &general);
+            prop_assert_eq!(fast.get("ot"), general.members().find_map(|m| m.strip_prefix("ot=")));
+        }
+
+        #[test]
+        fn ot_lines_read_like_the_general_parser(
+            members in proptest::collection::vec("(ot|a|b@c|0x@y)=(th:[0-9a-f]{1,3}|rv:[0-9a-f]{13,14}|th:|[ -~]{1,4})(;th:8|;rv:[0-9a-f]{14}|;x:1)?", 0..5)
+        ) {
+            let line = members.join(",");
+            let Ok(value) = HeaderValue::from_str(&line) else {
+                return Ok(());
+            };
+            let fast = TraceState::from_header_values([&value]);
+            prop_assert_eq!(&fast, &TraceState::parse([line.as_str()]));
+            prop_assert_eq!(fast.threshold(), TraceState::parse([line.as_str()]).threshold());
+            // Read once with the list, as the sub-key lookup reads them.
+            let th = fast.ot_value("th").and_then(|v| Threshold::parse_th(v).ok());
+            let rv = fast.ot_value("rv").and_then(|v| Randomness::parse_rv(v).ok());
+            prop_assert_eq!(fast.threshold(), th);
+            prop_assert_eq!(fast.randomness(), rv);
+        }
+    }
+}
