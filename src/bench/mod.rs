@@ -149,7 +149,7 @@ async fn collector(args: BenchCollectorArgs) -> Result<(), BenchError> {
     if args.json {
         outln!("{}", report.json());
     } else {
-        outln!("{}", report.table());
+        outln!("{}", report.table().trim_end());
     }
     Ok(())
 }
