@@ -42,6 +42,8 @@ fn bench_collector_report_is_consistent() {
     );
     assert!(count("spans_sent") >= accepted, "{report}");
     assert_eq!(count("failed"), 0, "{report}");
+    assert_eq!(count("collector_export_dropped"), 0, "{report}");
+    assert_eq!(count("collector_export_failed"), 0, "{report}");
     assert_eq!(report["target"], "spawned");
     assert_eq!(count("rate"), 2000);
     assert!(figure("collector_cpu_secs") > 0.0, "{report}");

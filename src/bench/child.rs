@@ -54,6 +54,8 @@ pub struct CollectorChild {
     pub pid: u32,
     /// Its OTLP/gRPC listener.
     pub otlp_grpc: SocketAddr,
+    /// Its HTTP listener (`/metrics`).
+    pub http: SocketAddr,
 }
 
 impl CollectorChild {
@@ -82,13 +84,14 @@ impl CollectorChild {
             })?;
         let pid = child.id().ok_or(ChildError::Exited)?;
         let stdout = child.stdout.take().ok_or(ChildError::Exited)?;
-        let otlp_grpc = tokio::time::timeout(START_TIMEOUT, announced(stdout))
+        let (otlp_grpc, http) = tokio::time::timeout(START_TIMEOUT, announced(stdout))
             .await
             .map_err(|_| ChildError::Timeout(START_TIMEOUT))??;
         Ok(Self {
             child,
             pid,
             otlp_grpc,
+            http,
         })
     }
 
@@ -98,12 +101,13 @@ impl CollectorChild {
     }
 }
 
-/// Reads the child's stdout until every listener is announced; its OTLP/gRPC address. The
-/// rest of stdout is drained in a task, so the child never blocks on a full pipe.
-async fn announced(stdout: ChildStdout) -> Result<SocketAddr, ChildError> {
+/// Reads the child's stdout until every listener is announced; its OTLP/gRPC and HTTP
+/// addresses. The rest of stdout is drained in a task, so the child never blocks on a full
+/// pipe.
+async fn announced(stdout: ChildStdout) -> Result<(SocketAddr, SocketAddr), ChildError> {
     let mut lines = BufReader::new(stdout).lines();
     let mut seen = 0;
-    let mut otlp_grpc = None;
+    let (mut otlp_grpc, mut http) = (None, None);
     while seen < LISTENERS {
         let line = lines
             .next_line()
@@ -115,11 +119,13 @@ async fn announced(stdout: ChildStdout) -> Result<SocketAddr, ChildError> {
         let words: Vec<&str> = line.split_whitespace().collect();
         if let [_, listener, "listening", "on", addr] = words[..] {
             seen += 1;
-            if listener == "otlp-grpc" {
-                otlp_grpc = addr.parse().ok();
+            match listener {
+                "otlp-grpc" => otlp_grpc = addr.parse().ok(),
+                "http" => http = addr.parse().ok(),
+                _ => {}
             }
         }
     }
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    otlp_grpc.ok_or(ChildError::Exited)
+    otlp_grpc.zip(http).ok_or(ChildError::Exited)
 }

@@ -10,6 +10,7 @@ mod child;
 mod load;
 mod procfs;
 mod report;
+mod scrape;
 mod sink;
 mod traces;
 
@@ -81,6 +82,7 @@ async fn collector(args: BenchCollectorArgs) -> Result<(), BenchError> {
         .as_ref()
         .map(|c| procfs::cpu_time(c.pid))
         .transpose()?;
+    let own_cpu_before = procfs::cpu_time(std::process::id())?;
 
     let rate = args.rate.filter(|r| *r > 0);
     eprintln!(
@@ -105,6 +107,11 @@ async fn collector(args: BenchCollectorArgs) -> Result<(), BenchError> {
     let collector_cpu = match (&child, cpu_before) {
         (Some(child), Some(before)) => Some(procfs::cpu_time(child.pid)?.saturating_sub(before)),
         _ => None,
+    };
+    let own_cpu = procfs::cpu_time(std::process::id())?.saturating_sub(own_cpu_before);
+    let undelivered = match &child {
+        Some(child) => scrape::undelivered(child.http).await,
+        None => None,
     };
     let peak_rss = child
         .as_ref()
@@ -145,6 +152,9 @@ async fn collector(args: BenchCollectorArgs) -> Result<(), BenchError> {
             .filter(|(cpu, _)| *cpu > 0.0)
             .map(|(cpu, spans)| spans as f64 / cpu),
         collector_peak_rss_bytes: peak_rss,
+        bench_cpu_secs: own_cpu.as_secs_f64(),
+        collector_export_dropped: undelivered.map(|u| u.dropped),
+        collector_export_failed: undelivered.map(|u| u.failed),
     };
     if args.json {
         outln!("{}", report.json());

@@ -44,6 +44,14 @@ pub struct Report {
     pub spans_per_cpu_sec: Option<f64>,
     /// The collector's peak resident set size (`VmHWM`), in bytes.
     pub collector_peak_rss_bytes: Option<u64>,
+    /// CPU seconds this process (senders and sink) used over the run, for context: on a
+    /// small machine they compete with the collector for cores.
+    pub bench_cpu_secs: f64,
+    /// Spans the collector's exporter never queued because its queue was full (its
+    /// `meshtrace_exporter_dropped_spans_total`): accepted, not delivered.
+    pub collector_export_dropped: Option<u64>,
+    /// Spans the collector's exporter gave up on (`meshtrace_exporter_failed_spans_total`).
+    pub collector_export_failed: Option<u64>,
 }
 
 impl Report {
@@ -75,6 +83,15 @@ impl Report {
             ("spans sent", group(self.spans_sent)),
             ("spans accepted", group(self.spans_accepted)),
             ("spans received (sink)", count(self.spans_received)),
+            (
+                "export dropped/failed",
+                match (self.collector_export_dropped, self.collector_export_failed) {
+                    (Some(dropped), Some(failed)) => {
+                        format!("{} queue full, {} failed", group(dropped), group(failed))
+                    }
+                    _ => none(),
+                },
+            ),
             ("spans/s", group(self.spans_per_sec.round() as u64)),
             (
                 "collector CPU",
@@ -90,6 +107,10 @@ impl Report {
                 "collector peak RSS",
                 self.collector_peak_rss_bytes
                     .map_or_else(none, |b| format!("{:.1} MiB", b as f64 / 1048576.0)),
+            ),
+            (
+                "bench CPU (senders + sink)",
+                format!("{:.2} s", self.bench_cpu_secs),
             ),
             (
                 "refused",
