@@ -109,7 +109,7 @@ impl Report {
                     .map_or_else(none, |b| format!("{:.1} MiB", b as f64 / 1048576.0)),
             ),
             (
-                "bench CPU (senders + sink)",
+                "bench CPU (this process)",
                 format!("{:.2} s", self.bench_cpu_secs),
             ),
             (
