@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+mod bench;
 mod mesh;
 mod sampling;
 
+pub use bench::{BenchArgs, BenchCollectorArgs, BenchTarget};
 pub use mesh::{ConfigArgs, ConfigTarget, InjectArgs, IptablesArgs};
 pub use sampling::{SamplingAction, SamplingArgs, TailAction};
 
@@ -38,6 +40,8 @@ pub enum Command {
     Iptables(IptablesArgs),
     /// Print tracing config that points an existing Envoy or Istio mesh at the collector.
     Config(ConfigArgs),
+    /// Load generators that measure a component as a whole process (`bench collector`).
+    Bench(BenchArgs),
 }
 
 /// `meshtrace demo`.

@@ -10,6 +10,7 @@ macro_rules! outln {
     }};
 }
 
+mod bench;
 mod cli;
 mod commands;
 mod demo;
@@ -38,12 +39,15 @@ fn init_logging(default_filter: &str) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    // The demo prints its own progress; keep its logs to warnings unless asked.
-    init_logging(if matches!(cli.command, Command::Demo(_)) {
-        "warn"
-    } else {
-        "info"
-    });
+    // The demo and the bench print their own progress; keep their logs to warnings unless
+    // asked.
+    init_logging(
+        if matches!(cli.command, Command::Demo(_) | Command::Bench(_)) {
+            "warn"
+        } else {
+            "info"
+        },
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -9,7 +9,7 @@ mod sampling;
 mod sidecar;
 
 use crate::cli::Command;
-use crate::demo;
+use crate::{bench, demo};
 
 /// Why a command failed; printed as one line.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +23,9 @@ pub enum CommandError {
     /// The demo failed.
     #[error("demo: {0}")]
     Demo(#[from] demo::DemoError),
+    /// A bench could not run.
+    #[error("bench: {0}")]
+    Bench(#[from] bench::BenchError),
     /// `meshtrace iptables` could not install or remove the rules.
     #[error("iptables: {0}")]
     Iptables(#[from] proxy_integration::mesh::iptables::ApplyError),
@@ -72,6 +75,7 @@ pub async fn run(command: Command) -> Result<(), CommandError> {
         Command::Inject(args) => inject::run(args),
         Command::Iptables(args) => iptables::run(args),
         Command::Config(args) => config::run(args),
+        Command::Bench(args) => Ok(bench::run(args).await?),
     }
 }
 

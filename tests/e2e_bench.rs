@@ -1,0 +1,79 @@
+//! `meshtrace bench collector` against its own collector child: the report adds up.
+
+use std::process::Command;
+
+#[test]
+fn bench_collector_report_is_consistent() {
+    let output = Command::new(env!("CARGO_BIN_EXE_meshtrace"))
+        .args([
+            "bench",
+            "collector",
+            "--duration",
+            "2s",
+            "--rate",
+            "2000",
+            "--json",
+        ])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run meshtrace bench");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "bench failed: {stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("report is not JSON ({e}): {stderr}"));
+    let count = |key: &str| {
+        report[key]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{key} missing in {report}"))
+    };
+    let figure = |key: &str| {
+        report[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} missing in {report}"))
+    };
+
+    let accepted = count("spans_accepted");
+    assert!(accepted > 0, "{report}");
+    assert_eq!(count("spans_received"), accepted, "{report}");
+    assert_eq!(
+        count("spans_sent"),
+        count("requests") * count("batch"),
+        "{report}"
+    );
+    assert!(count("spans_sent") >= accepted, "{report}");
+    assert_eq!(count("failed"), 0, "{report}");
+    assert_eq!(count("collector_export_dropped"), 0, "{report}");
+    assert_eq!(count("collector_export_failed"), 0, "{report}");
+    assert_eq!(report["target"], "spawned");
+    assert_eq!(count("rate"), 2000);
+    assert!(figure("collector_cpu_secs") > 0.0, "{report}");
+    assert!(figure("spans_per_cpu_sec") > 0.0, "{report}");
+    assert!(count("collector_peak_rss_bytes") > 0, "{report}");
+    assert!(figure("spans_per_sec") > 0.0, "{report}");
+}
+
+#[test]
+fn an_unreachable_target_is_one_clear_line() {
+    // Bind then drop a listener: a loopback port with nothing on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let target = format!("grpc://127.0.0.1:{port}");
+    let output = Command::new(env!("CARGO_BIN_EXE_meshtrace"))
+        .args([
+            "bench",
+            "collector",
+            "--duration",
+            "1s",
+            "--target",
+            &target,
+        ])
+        .output()
+        .expect("run meshtrace bench");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("unreachable"), "{stderr}");
+    assert!(stderr.contains(&target), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
