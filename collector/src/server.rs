@@ -155,6 +155,7 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .unzip();
+    let pipeline = pipeline.with_export_pressure(queues.clone());
     let tail = TailShards::new(
         Arc::clone(&tail_policies),
         config.tail_buffer.limits(),

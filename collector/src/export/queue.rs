@@ -151,6 +151,19 @@ impl ExportQueue {
         (queue, rx)
     }
 
+    /// Whether an in-memory queue holds nine tenths of its bound or more: receivers then
+    /// refuse new data (UNAVAILABLE / 429) rather than accept spans the queue would drop. A
+    /// persistent queue refuses through its sender's answer instead, so it is never "nearly
+    /// full" here.
+    pub fn is_nearly_full(&self) -> bool {
+        match &self.inner {
+            Inner::Memory {
+                capacity, counters, ..
+            } => counters.queued().saturating_mul(10) >= capacity.saturating_mul(9),
+            Inner::Disk(_) => false,
+        }
+    }
+
     /// Whether items are on disk once [`try_enqueue`](Self::try_enqueue) returns `Ok`.
     pub fn is_persistent(&self) -> bool {
         matches!(self.inner, Inner::Disk(_))

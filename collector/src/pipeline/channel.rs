@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::counters::IngestCounters;
 use super::drain::PipelineDrain;
 use super::memory::MemoryLimiter;
-use crate::export::to_resource_spans;
+use crate::export::{ExportQueue, to_resource_spans};
 use crate::store::StoredSpan;
 
 /// A group of validated spans submitted together (one export request's worth).
@@ -65,6 +65,10 @@ pub enum SubmitError {
     /// A persistent export queue is full or cannot write; the caller should retry later.
     #[error("a persistent export queue cannot take the batch")]
     NotPersisted,
+    /// An exporter's queue is nearly full (its backend is slow or away); the caller should
+    /// retry later rather than have the spans dropped there.
+    #[error("an exporter's queue is full")]
+    ExportBacklog,
 }
 
 /// The submitting side: cheap to clone, one per receiver.
@@ -77,6 +81,8 @@ pub struct Pipeline {
     persistent: bool,
     tail: Option<Arc<ArcSwap<TailPolicySet>>>,
     memory: Arc<MemoryLimiter>,
+    /// The exporters' queues, watched for back-pressure.
+    exporters: Arc<[ExportQueue]>,
 }
 
 impl Pipeline {
@@ -93,6 +99,7 @@ impl Pipeline {
             persistent: false,
             tail: None,
             memory: Arc::new(MemoryLimiter::default()),
+            exporters: Arc::from(Vec::new()),
         };
         (pipeline, PipelineDrain::new(rx))
     }
@@ -108,6 +115,14 @@ impl Pipeline {
     /// batch is in every persistent export queue (set when any exporter persists).
     pub fn persisting(mut self, persistent: bool) -> Self {
         self.persistent = persistent;
+        self
+    }
+
+    /// Refuses batches while one of these exporters' in-memory queues is nearly full, so
+    /// senders retry (UNAVAILABLE / 429) instead of having spans accepted and then dropped at
+    /// the queue.
+    pub fn with_export_pressure(mut self, exporters: Vec<ExportQueue>) -> Self {
+        self.exporters = Arc::from(exporters);
         self
     }
 
@@ -188,6 +203,10 @@ impl Pipeline {
             self.refused.fetch_add(1, Ordering::Relaxed);
             return Err(SubmitError::MemoryLimit);
         }
+        if self.exporters.iter().any(ExportQueue::is_nearly_full) {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+            return Err(SubmitError::ExportBacklog);
+        }
         self.tx.try_send(batch).map_err(|err| {
             self.refused.fetch_add(1, Ordering::Relaxed);
             match err {
@@ -225,6 +244,40 @@ mod tests {
             Err(SubmitError::Full)
         );
         assert_eq!(pipeline.refused_batches(), 1);
+    }
+
+    #[tokio::test]
+    async fn refuses_while_an_export_queue_is_nearly_full() {
+        use crate::export::{ExportCounters, ExportItem};
+
+        let counters = Arc::new(ExportCounters::default());
+        let (queue, mut rx) = ExportQueue::bounded(10, Arc::clone(&counters));
+        let (pipeline, _drain) = Pipeline::bounded(8);
+        let pipeline = pipeline.with_export_pressure(vec![queue.clone()]);
+        let spans = |n: u64| {
+            let batch: Vec<StoredSpan> = (1..=n)
+                .map(|t| stored(u128::from(t), 1, None, "a", "op"))
+                .collect();
+            ExportItem::new(Arc::new(to_resource_spans(&batch)))
+        };
+        queue.try_enqueue(spans(8)).unwrap();
+        assert_eq!(
+            pipeline.try_submit(Vec::new()),
+            Ok(()),
+            "8 of 10: room left"
+        );
+        queue.try_enqueue(spans(1)).unwrap();
+        assert_eq!(
+            pipeline.try_submit(Vec::new()),
+            Err(SubmitError::ExportBacklog),
+            "9 of 10: refused before the queue drops anything"
+        );
+        assert_eq!(pipeline.refused_batches(), 1);
+        assert_eq!(counters.snapshot().dropped, 0);
+        // The exporter takes a batch and frees its room: accepted again.
+        let taken = rx.recv().await.unwrap();
+        counters.release(taken.spans());
+        assert_eq!(pipeline.try_submit(Vec::new()), Ok(()));
     }
 
     #[tokio::test]

@@ -71,7 +71,9 @@ impl From<SubmitError> for ReceiveError {
     fn from(err: SubmitError) -> Self {
         match err {
             // A persistent export queue that cannot take the batch is back-pressure too.
-            SubmitError::Full | SubmitError::NotPersisted => ReceiveError::PipelineFull,
+            SubmitError::Full | SubmitError::NotPersisted | SubmitError::ExportBacklog => {
+                ReceiveError::PipelineFull
+            }
             SubmitError::Closed => ReceiveError::ShuttingDown,
             SubmitError::MemoryLimit => ReceiveError::MemoryLimited,
         }
