@@ -8,44 +8,7 @@ mod support;
 
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
-use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
-
-fn request(trace: u8) -> ExportTraceServiceRequest {
-    let spans = (1..=3u8)
-        .map(|s| Span {
-            trace_id: vec![trace; 16],
-            span_id: vec![s; 8],
-            name: format!("op-{s}"),
-            start_time_unix_nano: 1_700_000_000_000_000_000,
-            end_time_unix_nano: 1_700_000_000_001_000_000,
-            ..Span::default()
-        })
-        .collect();
-    let service = KeyValue {
-        key: "service.name".into(),
-        value: Some(AnyValue {
-            value: Some(Value::StringValue("edge".into())),
-        }),
-        ..KeyValue::default()
-    };
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            resource: Some(Resource {
-                attributes: vec![service],
-                ..Resource::default()
-            }),
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..ScopeSpans::default()
-            }],
-            ..ResourceSpans::default()
-        }],
-    }
-}
 
 async fn forwards_over(scheme: &str, listener: &str, trace: u8) {
     let backend = support::collector(&[]);
@@ -54,7 +17,10 @@ async fn forwards_over(scheme: &str, listener: &str, trace: u8) {
 
     let endpoint = format!("http://{}", front.addrs["otlp-grpc"]);
     let mut client = TraceServiceClient::connect(endpoint).await.unwrap();
-    client.export(request(trace)).await.unwrap();
+    client
+        .export(support::otlp::request(trace, 3, Some("edge")))
+        .await
+        .unwrap();
 
     let hex = format!("{trace:02x}").repeat(16);
     let url = format!("http://{}/api/traces/{hex}", backend.addrs["http"]);

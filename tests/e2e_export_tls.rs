@@ -28,7 +28,6 @@ use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use prost::Message;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -222,28 +221,6 @@ async fn handle_http(
         .unwrap())
 }
 
-fn request(trace: u8) -> ExportTraceServiceRequest {
-    let spans = (1..=3u8)
-        .map(|s| Span {
-            trace_id: vec![trace; 16],
-            span_id: vec![s; 8],
-            name: format!("op-{s}"),
-            start_time_unix_nano: 1_700_000_000_000_000_000,
-            end_time_unix_nano: 1_700_000_000_001_000_000,
-            ..Span::default()
-        })
-        .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..ScopeSpans::default()
-            }],
-            ..ResourceSpans::default()
-        }],
-    }
-}
-
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
@@ -259,7 +236,10 @@ fn temp_dir(name: &str) -> PathBuf {
 async fn send_to(collector: &support::Process, trace: u8) {
     let endpoint = format!("http://{}", collector.addrs["otlp-grpc"]);
     let mut client = TraceServiceClient::connect(endpoint).await.unwrap();
-    client.export(request(trace)).await.unwrap();
+    client
+        .export(support::otlp::request(trace, 3, None))
+        .await
+        .unwrap();
 }
 
 /// Waits (at most 15 s) until `done` holds for what `seen` recorded.
@@ -392,12 +372,21 @@ async fn receivers_accept_zstd_and_refuse_corrupt_zstd_with_a_message() {
         .await
         .unwrap()
         .send_compressed(CompressionEncoding::Zstd);
-    client.export(request(0xc1)).await.unwrap();
+    client
+        .export(support::otlp::request(0xc1, 3, None))
+        .await
+        .unwrap();
     support::wait_for_trace(&query, &"c1".repeat(16)).await;
 
     // OTLP/HTTP: a raw POST with a zstd body.
     let traces = format!("http://{}/v1/traces", collector.addrs["otlp-http"]);
-    let body = zstd::encode_all(request(0xc2).encode_to_vec().as_slice(), 3).unwrap();
+    let body = zstd::encode_all(
+        support::otlp::request(0xc2, 3, None)
+            .encode_to_vec()
+            .as_slice(),
+        3,
+    )
+    .unwrap();
     let protobuf = ("content-type", "application/x-protobuf");
     let zstd = ("content-encoding", "zstd");
     let (status, _, _) =
@@ -423,7 +412,10 @@ async fn receivers_accept_zstd_and_refuse_corrupt_zstd_with_a_message() {
     let (status, message) = raw_grpc_zstd(&endpoint, &bomb).await;
     assert_eq!(status, "8", "{message}");
     let mut client = TraceServiceClient::connect(endpoint).await.unwrap();
-    client.export(request(0xc3)).await.unwrap();
+    client
+        .export(support::otlp::request(0xc3, 3, None))
+        .await
+        .unwrap();
 }
 
 /// One `TraceService/Export` call whose message is `payload`, marked zstd-compressed;

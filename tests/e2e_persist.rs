@@ -14,36 +14,12 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
 /// Requests sent per test, and spans per request.
 const REQUESTS: u8 = 20;
 const SPANS_PER_REQUEST: u8 = 5;
 const TOTAL: u64 = REQUESTS as u64 * SPANS_PER_REQUEST as u64;
-
-fn request(trace: u8) -> ExportTraceServiceRequest {
-    let spans = (1..=SPANS_PER_REQUEST)
-        .map(|s| Span {
-            trace_id: vec![trace; 16],
-            span_id: vec![s; 8],
-            name: format!("op-{s}"),
-            start_time_unix_nano: 1_700_000_000_000_000_000,
-            end_time_unix_nano: 1_700_000_000_001_000_000,
-            ..Span::default()
-        })
-        .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..ScopeSpans::default()
-            }],
-            ..ResourceSpans::default()
-        }],
-    }
-}
 
 /// A fresh directory for one test's `--data-dir`.
 struct DataDir(PathBuf);
@@ -95,7 +71,10 @@ async fn send_all(front: &support::Process) {
     let endpoint = format!("http://{}", front.addrs["otlp-grpc"]);
     let mut client = TraceServiceClient::connect(endpoint).await.unwrap();
     for trace in 1..=REQUESTS {
-        client.export(request(trace)).await.unwrap();
+        client
+            .export(support::otlp::request(trace, SPANS_PER_REQUEST, None))
+            .await
+            .unwrap();
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod apps;
 pub mod netns;
+pub mod otlp;
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
