@@ -9,11 +9,11 @@
 //! buffers whole anyway.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::Full;
 use tonic::body::Body;
 
 use super::error::ReceiveError;
-use super::http_body::unzstd;
+use super::http_body::{collect_limited, unzstd};
 
 /// Length of a gRPC message prefix: compressed flag and 4-byte big-endian length.
 const PREFIX: usize = 5;
@@ -31,17 +31,7 @@ pub async fn inflate(
     limit: usize,
 ) -> Result<http::Request<Body>, ReceiveError> {
     let (mut parts, body) = request.into_parts();
-    let raw = Limited::new(body, limit.saturating_add(PREFIX))
-        .collect()
-        .await
-        .map_err(|err| {
-            if err.downcast_ref::<LengthLimitError>().is_some() {
-                ReceiveError::TooLarge { limit }
-            } else {
-                ReceiveError::Body(err.to_string())
-            }
-        })?
-        .to_bytes();
+    let raw = collect_limited(body, limit.saturating_add(PREFIX), limit).await?;
     let inflated = inflate_messages(raw, limit)?;
     parts.headers.remove("grpc-encoding");
     Ok(http::Request::from_parts(
@@ -79,6 +69,8 @@ fn inflate_messages(mut raw: Bytes, limit: usize) -> Result<Bytes, ReceiveError>
 
 #[cfg(test)]
 mod tests {
+    use http_body_util::BodyExt;
+
     use super::*;
 
     fn message(flag: u8, payload: &[u8]) -> Vec<u8> {

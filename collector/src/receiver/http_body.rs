@@ -76,6 +76,30 @@ fn encoding(headers: &HeaderMap) -> Result<Encoding, ReceiveError> {
     }
 }
 
+/// The whole body, or [`ReceiveError::TooLarge`] (naming `limit`) once more than `cap` bytes
+/// arrive.
+pub(super) async fn collect_limited<B>(
+    body: B,
+    cap: usize,
+    limit: usize,
+) -> Result<Bytes, ReceiveError>
+where
+    B: hyper::body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    Ok(Limited::new(body, cap)
+        .collect()
+        .await
+        .map_err(|err| {
+            if err.downcast_ref::<LengthLimitError>().is_some() {
+                ReceiveError::TooLarge { limit }
+            } else {
+                ReceiveError::Body(err.to_string())
+            }
+        })?
+        .to_bytes())
+}
+
 /// Reads the whole body, refusing it as soon as it passes `limit` bytes (compressed or
 /// decompressed), and decompresses gzip and zstd.
 pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ReceiveError> {
@@ -87,17 +111,7 @@ pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes
     if declared.is_some_and(|len| len > u64::try_from(limit).unwrap_or(u64::MAX)) {
         return Err(ReceiveError::TooLarge { limit });
     }
-    let raw = Limited::new(body, limit)
-        .collect()
-        .await
-        .map_err(|err| {
-            if err.downcast_ref::<LengthLimitError>().is_some() {
-                ReceiveError::TooLarge { limit }
-            } else {
-                ReceiveError::Body(err.to_string())
-            }
-        })?
-        .to_bytes();
+    let raw = collect_limited(body, limit, limit).await?;
     match encoding {
         Encoding::Identity => Ok(raw),
         Encoding::Gzip => gunzip(&raw, limit),
