@@ -3,8 +3,8 @@
 //! trace over three services, server and client kinds, the attributes our sidecar records.
 //!
 //! Each pooled request is kept encoded, with the offsets of its trace ids; a send copies it
-//! and changes every trace id by a sequence number ([`Template::stamp`]), so a long run sends
-//! new traces without paying for building or encoding them.
+//! and changes every trace id by a sequence number ([`Template::write_stamped`]), so a long
+//! run sends new traces without paying for building or encoding them.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -50,8 +50,8 @@ impl Template {
         copy.freeze()
     }
 
-    /// Writes [`Template::stamp`]'s bytes into `out` (the gRPC encode buffer), copying each
-    /// byte once.
+    /// Writes the request with every trace id's last 8 bytes XORed with `seq` into `out` (the
+    /// gRPC encode buffer), copying each byte once.
     pub fn write_stamped(&self, seq: u64, out: &mut impl BufMut) {
         let mask = seq.to_le_bytes();
         let mut from = 0;
