@@ -55,11 +55,13 @@ pub(super) struct DecisionCache {
     dropped: Fifo<u64, ()>,
 }
 
-/// Trace ids are random: their low 64 bits identify a trace well enough to drop late spans.
+/// Both halves of the id folded into 64 bits: random ids are told apart by either half, and
+/// ids that differ only in their high half (64-bit ids widened, or generated ones with a
+/// fixed low half) are still told apart.
 fn fingerprint(trace_id: &[u8; 16]) -> u64 {
-    let mut low = [0u8; 8];
-    low.copy_from_slice(&trace_id[8..]);
-    u64::from_le_bytes(low)
+    let (high, low) = trace_id.split_at(8);
+    let word = |half: &[u8]| half.try_into().map_or(0, u64::from_le_bytes);
+    word(low) ^ word(high).rotate_left(29)
 }
 
 impl DecisionCache {
@@ -96,6 +98,18 @@ impl DecisionCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_differing_only_in_their_high_half_are_told_apart() {
+        let mut cache = DecisionCache::new(4, 4);
+        let mut a = [0x5a; 16];
+        a[0] = 1;
+        let mut b = [0x5a; 16];
+        b[0] = 2;
+        cache.remember_dropped(&a);
+        assert!(cache.dropped(&a));
+        assert!(!cache.dropped(&b));
+    }
 
     #[test]
     fn caches_forget_oldest_first() {
