@@ -2,11 +2,15 @@
 
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+use sampler::tail::{TailPolicyDocument, TailPolicySet};
 
 use crate::store::{SpanStatus, StoredSpan};
 
@@ -104,4 +108,19 @@ pub async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
     })
     .await;
     assert!(polled.is_ok(), "timed out waiting until {what}");
+}
+
+/// A shared tail policy set built from its YAML document (the `tail_sampling` block).
+pub fn policy_set(yaml: &str) -> Arc<ArcSwap<TailPolicySet>> {
+    let doc: TailPolicyDocument = serde_yaml_ng::from_str(yaml).unwrap();
+    Arc::new(ArcSwap::from_pointee(
+        TailPolicySet::from_document(doc).unwrap(),
+    ))
+}
+
+/// [`stored`] of service `svc`, operation `op`, with an error status.
+pub fn error_span(trace: u128, span: u64, parent: Option<u64>) -> StoredSpan {
+    let mut s = stored(trace, span, parent, "svc", "op");
+    s.status.code = StatusCode::Error;
+    s
 }

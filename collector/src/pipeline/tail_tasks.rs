@@ -225,16 +225,11 @@ mod tests {
     use crate::config::StoreConfig;
     use crate::store::TraceStore;
     use crate::tail::{TailCounters, TailLimits};
-    use crate::test_support::stored;
-    use sampler::tail::TailPolicyDocument;
+    use crate::test_support::{policy_set, stored};
 
     #[tokio::test(start_paused = true)]
     async fn shards_publish_how_far_they_have_decided() {
-        let doc: TailPolicyDocument =
-            serde_yaml_ng::from_str("{decision_wait: 1s, policies: []}").unwrap();
-        let policies = Arc::new(ArcSwap::from_pointee(
-            TailPolicySet::from_document(doc).unwrap(),
-        ));
+        let policies = policy_set("{decision_wait: 1s, policies: []}");
         let shards = TailShards::new(
             policies,
             TailLimits::default(),

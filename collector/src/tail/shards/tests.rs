@@ -1,18 +1,8 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-use sampler::tail::TailPolicyDocument;
-
 use super::*;
-use crate::test_support::stored;
-
-fn set(yaml: &str) -> Arc<ArcSwap<TailPolicySet>> {
-    let doc: TailPolicyDocument = serde_yaml_ng::from_str(yaml).unwrap();
-    Arc::new(ArcSwap::from_pointee(
-        TailPolicySet::from_document(doc).unwrap(),
-    ))
-}
+use crate::test_support::{error_span, policy_set as set, stored};
 
 const ERRORS: &str = "
 decision_wait: 10s
@@ -23,12 +13,6 @@ policies:
     type: status_code
     status_code: {status_codes: [ERROR]}
 ";
-
-fn error_span(trace: u128, span: u64, parent: Option<u64>) -> StoredSpan {
-    let mut s = stored(trace, span, parent, "svc", "op");
-    s.status.code = StatusCode::Error;
-    s
-}
 
 fn shards(yaml: &str, count: usize) -> (TailShards, Arc<TailCounters>) {
     let counters = Arc::new(TailCounters::default());
