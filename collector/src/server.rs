@@ -168,7 +168,7 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         tokio::time::Instant::now(),
     )?);
     let drain = match journal {
-        Some((journal, replay)) => drain.with_journal(journal, Arc::clone(&tail_policies), replay),
+        Some((journal, replay)) => drain.with_journal(journal, replay),
         None => drain,
     };
     let drain = drain

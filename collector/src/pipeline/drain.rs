@@ -8,10 +8,8 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
-use sampler::tail::TailPolicySet;
 use tokio::sync::mpsc;
 use tokio::time::{Duration, Instant, MissedTickBehavior};
 
@@ -39,22 +37,12 @@ pub struct PipelineDrain {
     journal: Option<JournalState>,
 }
 
-/// The ingest journal and what it needs to know how long spans may wait for a decision.
+/// The ingest journal, with what the last run left in it.
 #[derive(Debug)]
 struct JournalState {
     journal: Journal,
-    policies: Arc<ArcSwap<TailPolicySet>>,
     /// Batches the last run journaled, delivered again before anything new.
     replay: Vec<Accepted>,
-}
-
-impl JournalState {
-    /// Notes the decision wait in force (the longest one seen bounds how long a record may
-    /// still be undecided).
-    fn note_wait(&mut self) {
-        self.journal
-            .note_wait(self.policies.load().settings().decision_wait);
-    }
 }
 
 impl PipelineDrain {
@@ -70,19 +58,9 @@ impl PipelineDrain {
     }
 
     /// Journals every batch tail sampling buffers before its sender is answered, and first
-    /// delivers `replay` (what the last run journaled). `policies` is the set tail sampling
-    /// decides with.
-    pub fn with_journal(
-        mut self,
-        journal: Journal,
-        policies: Arc<ArcSwap<TailPolicySet>>,
-        replay: Vec<Accepted>,
-    ) -> Self {
-        self.journal = Some(JournalState {
-            journal,
-            policies,
-            replay,
-        });
+    /// delivers `replay` (what the last run journaled).
+    pub fn with_journal(mut self, journal: Journal, replay: Vec<Accepted>) -> Self {
+        self.journal = Some(JournalState { journal, replay });
         self
     }
 
@@ -176,7 +154,6 @@ impl PipelineDrain {
         let Some(journal) = &mut self.journal else {
             return;
         };
-        journal.note_wait();
         let now = Instant::now();
         if let Some(decided) = tail.map_or(Some(now), |t| t.decided_through(now)) {
             journal.journal.truncate_through(decided);
@@ -188,7 +165,6 @@ impl PipelineDrain {
         let Some(journal) = &mut self.journal else {
             return Ok(());
         };
-        journal.note_wait();
         // Tail-sampled spans are exported in a form rebuilt from the stored spans, so the
         // original OTLP is not needed past this point.
         let resource_spans = batch
@@ -349,20 +325,15 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn shard_tasks_decide_and_deliver_everything_they_hold_at_shutdown() {
-        use arc_swap::ArcSwap;
         use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
-        use sampler::tail::{TailPolicyDocument, TailPolicySet};
 
         use crate::tail::{TailCounters, TailLimits, TailShards};
+        use crate::test_support::policy_set;
 
-        let doc: TailPolicyDocument = serde_yaml_ng::from_str(
+        let policies = policy_set(
             "{decision_wait: 1h, policies: [{name: errors, type: status_code, \
              status_code: {status_codes: [ERROR]}}]}",
-        )
-        .unwrap();
-        let policies = Arc::new(ArcSwap::from_pointee(
-            TailPolicySet::from_document(doc).unwrap(),
-        ));
+        );
         let counters = Arc::new(TailCounters::default());
         let shards = TailShards::new(policies, TailLimits::default(), counters.clone(), 2);
         let (pipeline, drain) = Pipeline::bounded(64);

@@ -36,8 +36,6 @@ pub struct Journal {
     /// The segment being appended to: id, file, when opened, last append.
     current: Option<(u64, File, Instant, Instant)>,
     next_id: u64,
-    /// The longest decision wait seen: how long a record may still be undecided.
-    max_wait: Duration,
 }
 
 /// What the last run left: each record's payload, and how many torn or corrupt records
@@ -77,14 +75,8 @@ impl Journal {
             sealed: ids.iter().map(|id| (*id, now)).collect(),
             current: None,
             next_id: ids.last().map_or(1, |id| id.saturating_add(1)),
-            max_wait: Duration::ZERO,
         };
         Ok((journal, replay))
-    }
-
-    /// Notes the decision wait in force: records are kept at least this long.
-    pub fn note_wait(&mut self, wait: Duration) {
-        self.max_wait = self.max_wait.max(wait);
     }
 
     /// Appends one batch at `now` with one `write`.
@@ -122,14 +114,6 @@ impl Journal {
             self.seal();
         }
         written
-    }
-
-    /// Deletes segments with nothing undecided left: last appended more than the longest
-    /// decision wait before `now`. Call after tail sampling has expired what is due at `now`.
-    pub fn truncate(&mut self, now: Instant) {
-        if let Some(decided) = now.checked_sub(self.max_wait + Duration::from_nanos(1)) {
-            self.truncate_through(decided);
-        }
     }
 
     /// Deletes the segments last appended at or before `decided`: every span journaled by
@@ -208,27 +192,27 @@ mod tests {
     }
 
     #[test]
-    fn records_are_replayed_until_their_decision_wait_has_passed() {
+    fn records_are_replayed_until_decided_through_their_last_append() {
         let dir = TestDir::new("journal");
         let t0 = Instant::now();
         let (mut journal, replay) = Journal::open(dir.path(), false, t0).unwrap();
         assert!(replay.payloads.is_empty());
-        journal.note_wait(Duration::from_secs(10));
         journal.append(1, b"a", t0).unwrap();
         journal
             .append(1, b"b", t0 + Duration::from_secs(2))
             .unwrap();
-        journal.truncate(t0 + Duration::from_secs(5));
+        // Segments roll every second: "b" is in a second one. Decided through "a" only:
+        // the first goes, the second stays.
+        journal.truncate_through(t0 + Duration::from_secs(1));
         drop(journal);
 
-        // A crash: both are replayed, and kept until decided again.
+        // A crash: what was left is replayed, and kept until decided again.
         let t1 = t0 + Duration::from_secs(6);
         let (mut journal, replay) = Journal::open(dir.path(), false, t1).unwrap();
-        assert_eq!(replay.payloads, [&b"a"[..], &b"b"[..]]);
-        journal.note_wait(Duration::from_secs(10));
-        journal.truncate(t1 + Duration::from_secs(9));
-        assert_eq!(files(&dir), 2);
-        journal.truncate(t1 + Duration::from_secs(11));
+        assert_eq!(replay.payloads, [&b"b"[..]]);
+        journal.truncate_through(t1 - Duration::from_secs(1));
+        assert_eq!(files(&dir), 1, "kept until decided again after the restart");
+        journal.truncate_through(t1);
         assert_eq!(files(&dir), 0);
         let (_, replay) = Journal::open(dir.path(), false, t1).unwrap();
         assert!(replay.payloads.is_empty());
