@@ -124,3 +124,39 @@ pub fn error_span(trace: u128, span: u64, parent: Option<u64>) -> StoredSpan {
     s.status.code = StatusCode::Error;
     s
 }
+
+/// Answers `GET uri` from `router` in-process: status, `content-type` and body as text.
+pub async fn get_text(router: axum::Router, uri: &str) -> (http::StatusCode, String, String) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    let response = router
+        .oneshot(
+            http::Request::get(uri)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        content_type,
+        String::from_utf8(body.to_vec()).unwrap(),
+    )
+}
+
+/// Trace `trace`'s one span of a flood of unique traces: every hundredth failed.
+pub fn flood_span(trace: u128) -> StoredSpan {
+    if trace.is_multiple_of(100) {
+        error_span(trace, 2, Some(1))
+    } else {
+        stored(trace, 2, Some(1), "svc", "op")
+    }
+}

@@ -1,30 +1,13 @@
 //! The page's routes answered in-process: right content types, the same page for `/` and
 //! `/trace/{id}`, and a page that loads only its own assets.
 
-use axum::body::Body;
-use http::{Request, StatusCode, header};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use http::StatusCode;
 
 use super::*;
+use crate::test_support::get_text;
 
 async fn get(uri: &str) -> (StatusCode, String, String) {
-    let response = router()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        content_type,
-        String::from_utf8(body.to_vec()).unwrap(),
-    )
+    get_text(router(), uri).await
 }
 
 #[rustfmt::skip]

@@ -1,11 +1,9 @@
 //! The handlers, in-process.
 
-use axum::body::Body;
-use http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+use http::StatusCode;
 
 use super::*;
+use crate::test_support::get_text;
 
 fn state() -> MetricsState {
     let (aggregator, _) = fed();
@@ -16,22 +14,7 @@ fn state() -> MetricsState {
 }
 
 async fn get(uri: &str) -> (StatusCode, String, String) {
-    let response = router(state())
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        content_type,
-        String::from_utf8(body.to_vec()).unwrap(),
-    )
+    get_text(router(state()), uri).await
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::*;
-use crate::test_support::{error_span, policy_set as set, stored};
+use crate::test_support::{error_span, flood_span, policy_set as set, stored};
 
 const ERRORS: &str = "
 decision_wait: 10s
@@ -50,12 +50,7 @@ async fn a_flood_stays_within_num_traces_across_shards() {
     let mut out = Vec::new();
     let now = Instant::now();
     for trace in 1..=1000u128 {
-        let span = if trace % 100 == 0 {
-            error_span(trace, 2, Some(1))
-        } else {
-            stored(trace, 2, Some(1), "svc", "op")
-        };
-        tail.accept(vec![span], now, &mut out);
+        tail.accept(vec![flood_span(trace)], now, &mut out);
         assert!(TailCounters::get(&counters.traces_buffered) <= 10);
     }
     assert_eq!(TailCounters::get(&counters.traces_buffered), 10);
