@@ -1,6 +1,7 @@
 //! Assembles a sidecar from its config: binds every listener first (so a bad address fails
 //! before anything runs), then starts the exporter and the accept loops.
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -12,13 +13,14 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tonic::transport::Endpoint;
+use tower::service_fn;
 
 use crate::admin;
 use crate::config::{ConfigError, ConfigView, SidecarConfig};
 use crate::export::{ExporterHandle, spawn_exporter};
 use crate::listener::{Capture, serve};
 use crate::metrics::RedMetrics;
-use crate::proxy::{Destination, Forwarder, Shared, upstream_client};
+use crate::proxy::{Destination, ProxyStack, Shared, upstream_client};
 use crate::remote;
 use crate::sampling::SamplingControl;
 use crate::stats::Stats;
@@ -207,20 +209,12 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
             WorkerListener {
                 socket: inbound_socket,
                 capture: capture(Some(config.app)),
-                forwarder: Arc::new(Forwarder::new(
-                    Direction::Inbound,
-                    app.clone(),
-                    shared.clone(),
-                )),
+                stack: ProxyStack::new(Direction::Inbound, app.clone(), shared.clone()),
             },
             WorkerListener {
                 socket: outbound_socket,
                 capture: capture(None),
-                forwarder: Arc::new(Forwarder::new(
-                    Direction::Outbound,
-                    outbound_destination.clone(),
-                    shared,
-                )),
+                stack: ProxyStack::new(Direction::Outbound, outbound_destination.clone(), shared),
             },
         ];
         workers_joined
@@ -231,23 +225,31 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
             admin_listener,
             shutdown.clone(),
             Capture::Explicit,
-            move |_, req| {
+            move |_| {
                 let state = admin_state.clone();
-                async move { admin::admin(req, &state).await }
+                service_fn(move |req| {
+                    let state = state.clone();
+                    async move { Ok::<_, Infallible>(admin::admin(req, &state).await) }
+                })
             },
         )),
         tokio::spawn(serve(
             metrics_listener,
             shutdown.clone(),
             Capture::Explicit,
-            move |_, req| {
-                let response = admin::prometheus(&req, &red, &metrics_stats);
-                async move { response }
+            move |_| {
+                let (red, stats) = (red.clone(), metrics_stats.clone());
+                service_fn(move |req| {
+                    let response = admin::prometheus(&req, &red, &stats);
+                    async move { Ok::<_, Infallible>(response) }
+                })
             },
         )),
-        tokio::spawn(serve(health, shutdown, Capture::Explicit, |_, req| {
-            let response = admin::health(&req);
-            async move { response }
+        tokio::spawn(serve(health, shutdown, Capture::Explicit, |_| {
+            service_fn(|req| {
+                let response = admin::health(&req);
+                async move { Ok::<_, Infallible>(response) }
+            })
         })),
     ];
     tracing::info!(service = %config.service, %inbound_addr, %outbound_addr, app = %config.app, "sidecar started");

@@ -5,14 +5,13 @@
 //! metrics).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 
 use crate::listener::{Capture, serve};
-use crate::proxy::Forwarder;
+use crate::proxy::ProxyStack;
 
 /// Why a listener group could not be bound.
 #[derive(Debug, thiserror::Error)]
@@ -51,14 +50,14 @@ pub async fn bind_group(addr: SocketAddr, workers: usize) -> Result<ListenerGrou
     Ok(ListenerGroup { addr, sockets })
 }
 
-/// What one worker serves: a listener socket, how it captures, and its forwarder.
+/// What one worker serves: a listener socket, how it captures, and its request path.
 pub struct WorkerListener {
     /// The socket, taken from a [`ListenerGroup`].
     pub socket: std::net::TcpListener,
     /// Explicit or transparent.
     pub capture: Capture,
-    /// This worker's forwarder (with its own upstream pools).
-    pub forwarder: Arc<Forwarder>,
+    /// This worker's request path (with its own upstream pools).
+    pub stack: ProxyStack,
 }
 
 impl ListenerGroup {
@@ -92,7 +91,7 @@ pub fn spawn_worker(
                 for WorkerListener {
                     socket,
                     capture,
-                    forwarder,
+                    stack,
                 } in listeners
                 {
                     let listener = match socket
@@ -109,10 +108,7 @@ pub fn spawn_worker(
                         listener,
                         shutdown.clone(),
                         capture,
-                        move |conn, req| {
-                            let forwarder = forwarder.clone();
-                            async move { forwarder.handle(conn, req).await }
-                        },
+                        move |conn| stack.for_connection(conn),
                     )));
                 }
                 for task in tasks {

@@ -1,9 +1,10 @@
 //! Accept loop shared by every sidecar listener: one task per connection, HTTP/1.1 (with
 //! upgrades) or h2c, a shutdown signal that stops accepting, and in transparent mode the
-//! original destination and protocol sniffing (non-HTTP TCP passes through untouched).
+//! original destination and protocol sniffing (non-HTTP TCP passes through untouched). Each
+//! connection gets its own Tower service, made from the connection's details.
 
+use std::cell::RefCell;
 use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tower::Service;
 
 use crate::stats::Stats;
 
@@ -59,16 +61,19 @@ pub enum Capture {
     },
 }
 
-/// Serves `listener` until `shutdown` turns true, calling `handler` with the connection's
-/// details and each request.
-pub async fn serve<H, F>(
+/// Serves `listener` until `shutdown` turns true, answering each connection's requests with
+/// the service `make` builds from the connection's details.
+pub async fn serve<M, S>(
     listener: TcpListener,
     mut shutdown: watch::Receiver<bool>,
     capture: Capture,
-    handler: H,
+    make: M,
 ) where
-    H: Fn(ConnInfo, Request<Incoming>) -> F + Clone + Send + Sync + 'static,
-    F: Future<Output = Response<ProxyBody>> + Send + 'static,
+    M: Fn(ConnInfo) -> S,
+    S: Service<Request<Incoming>, Response = Response<ProxyBody>, Error = Infallible>
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
 {
     loop {
         let accepted = tokio::select! {
@@ -85,44 +90,63 @@ pub async fn serve<H, F>(
         };
         // Proxied requests are latency-sensitive: don't batch small writes.
         let _ = stream.set_nodelay(true);
-        let handler = handler.clone();
+        let original_dst = match &capture {
+            Capture::Transparent { .. } => original_dst::of(&stream),
+            Capture::Explicit => None,
+        };
+        let conn = ConnInfo { peer, original_dst };
+        let service = make(conn);
         let capture = capture.clone();
         tokio::spawn(async move {
-            let mut conn = ConnInfo {
-                peer,
-                original_dst: None,
-            };
-            if let Capture::Transparent { tcp_target, stats } = capture {
-                conn.original_dst = original_dst::of(&stream);
-                if sniff::detect(&stream).await == sniff::Protocol::Other {
-                    match tcp_target.or(conn.original_dst) {
-                        Some(target) => tcp::pass_through(stream, target, &stats).await,
-                        None => tracing::debug!(%peer, "non-HTTP connection without a destination"),
-                    }
-                    return;
+            if let Capture::Transparent { tcp_target, stats } = capture
+                && sniff::detect(&stream).await == sniff::Protocol::Other
+            {
+                match tcp_target.or(conn.original_dst) {
+                    Some(target) => tcp::pass_through(stream, target, &stats).await,
+                    None => tracing::debug!(%peer, "non-HTTP connection without a destination"),
                 }
+                return;
             }
-            serve_http(stream, conn, handler).await;
+            serve_http(stream, conn.peer, service).await;
         });
     }
 }
 
 /// Serves HTTP/1.1 (with upgrades) or HTTP/2 with prior knowledge (h2c, as gRPC clients speak
 /// it) on one connection.
-async fn serve_http<H, F>(stream: TcpStream, conn: ConnInfo, handler: H)
+async fn serve_http<S>(stream: TcpStream, peer: SocketAddr, service: S)
 where
-    H: Fn(ConnInfo, Request<Incoming>) -> F + Clone + Send + Sync + 'static,
-    F: Future<Output = Response<ProxyBody>> + Send + 'static,
+    S: Service<Request<Incoming>, Response = Response<ProxyBody>, Error = Infallible>
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
 {
+    // hyper calls through `&self`, Tower through `&mut self`: the connection's service is
+    // borrowed only for the synchronous `call` (the future it returns owns what it needs), so
+    // the borrow never overlaps another. Services here are always ready.
+    let service = RefCell::new(service);
     let service = service_fn(move |req| {
-        let response = handler(conn, req);
-        async move { Ok::<_, Infallible>(response.await) }
+        let called = service.try_borrow_mut().map(|mut s| s.call(req));
+        async move {
+            match called {
+                Ok(response) => response.await,
+                Err(_) => Ok(busy()),
+            }
+        }
     });
     let builder = auto::Builder::new(TokioExecutor::new());
     if let Err(e) = builder
         .serve_connection_with_upgrades(TokioIo::new(stream), service)
         .await
     {
-        tracing::debug!(peer = %conn.peer, error = %e, "connection ended with an error");
+        tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
+}
+
+/// The answer to a request that finds its connection's service in use: never given, since
+/// `call` does not re-enter (see [`serve_http`]).
+fn busy() -> Response<ProxyBody> {
+    let mut response = Response::new(full_body("connection busy"));
+    *response.status_mut() = http::StatusCode::SERVICE_UNAVAILABLE;
+    response
 }

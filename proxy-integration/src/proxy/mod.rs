@@ -1,13 +1,16 @@
-//! The proxy listeners: inbound (callers -> the workload, server spans) and outbound (the
-//! workload -> other services, client spans). Both share one forwarding path.
+//! The proxy listeners' request path: inbound (callers -> the workload, server spans) and
+//! outbound (the workload -> other services, client spans) share one stack of Tower layers,
+//! assembled in [`stack`], over the upstream client in [`client`].
 
+mod body;
 mod client;
-mod completion;
 mod destination;
-mod forward;
-mod headers;
-mod upgrade;
+mod error;
+mod layer;
+mod observe;
+mod stack;
 
 pub use client::{UpstreamClient, upstream_client};
 pub use destination::{Destination, DestinationError};
-pub use forward::{Forwarder, Shared};
+pub use error::ProxyError;
+pub use stack::{ProxyService, ProxyStack, Shared};

@@ -18,6 +18,7 @@ use sampler::{Propagation, SpanContext, SpanId, TraceId};
 use crate::export::SpanSink;
 use crate::sampling::SamplingControl;
 use crate::stats::Stats;
+pub(crate) use request_id::ensure as ensure_request_id;
 pub use route::{RouteError, RouteTemplate, Routes};
 pub(crate) use span::kv;
 pub use span::{Outcome, SpanRecord};
@@ -127,8 +128,10 @@ impl Tracer {
                 extraction.invalid.len() as u64,
             );
         }
-        let request_id = request_id::ensure(headers);
-        let request_id = request_id.to_str().ok();
+        // The request-id layer ran first: every request has one. The value is shared with the
+        // header map (a reference count), not copied.
+        let request_id = request_id::get(headers);
+        let request_id = request_id.as_ref().and_then(|id| id.to_str().ok());
         let mut parent = extraction.parent;
         let mut rng = rand::rng();
         let (trace_id, random) = match &parent {

@@ -9,13 +9,18 @@ static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Returns the request's id, inserting a fresh one into `headers` when there is none (or the
 /// one sent is not visible ASCII). The value is shared with the header map, not copied.
-pub(super) fn ensure(headers: &mut HeaderMap) -> HeaderValue {
+pub(crate) fn ensure(headers: &mut HeaderMap) -> HeaderValue {
     if let Some(id) = headers.get(&X_REQUEST_ID).filter(|v| v.to_str().is_ok()) {
         return id.clone();
     }
     let id = new_uuid_v4(&mut rand::rng());
     headers.insert(&X_REQUEST_ID, id.clone());
     id
+}
+
+/// The request's id, when it has a usable one.
+pub(super) fn get(headers: &HeaderMap) -> Option<HeaderValue> {
+    headers.get(&X_REQUEST_ID).cloned()
 }
 
 /// A random (version 4, RFC 9562) UUID in its 36-character text form.

@@ -1,11 +1,82 @@
-//! Hop-by-hop header handling (RFC 9110 7.6.1): what a proxy must not forward, with the two
-//! exceptions a mesh needs: an upgrade being negotiated keeps `Connection: upgrade` and
+//! Hop-by-hop header handling (RFC 9110 7.6.1), both ways: what a proxy must not forward, with
+//! the two exceptions a mesh needs: an upgrade being negotiated keeps `Connection: upgrade` and
 //! `Upgrade`, and `TE: trailers` (gRPC needs it end to end) is kept.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
 
 use http::header::{
     CONNECTION, PROXY_AUTHENTICATE, PROXY_AUTHORIZATION, TE, TRAILER, TRANSFER_ENCODING, UPGRADE,
 };
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use tower::{Layer, Service};
+
+/// Strips hop-by-hop headers from requests and responses.
+#[derive(Debug, Clone, Copy, Default)]
+pub(in crate::proxy) struct HopByHopLayer;
+
+impl<S> Layer<S> for HopByHopLayer {
+    type Service = HopByHop<S>;
+
+    fn layer(&self, inner: S) -> HopByHop<S> {
+        HopByHop { inner }
+    }
+}
+
+/// See [`HopByHopLayer`].
+#[derive(Debug, Clone)]
+pub(in crate::proxy) struct HopByHop<S> {
+    inner: S,
+}
+
+impl<S, B> Service<Request<Incoming>> for HopByHop<S>
+where
+    S: Service<Request<Incoming>, Response = Response<B>>,
+    S::Future: Unpin,
+{
+    type Response = Response<B>;
+    type Error = S::Error;
+    type Future = HopByHopFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<Incoming>) -> Self::Future {
+        let upgrade = upgrade_requested(request.headers());
+        strip_hop_by_hop(request.headers_mut(), upgrade.as_ref());
+        HopByHopFuture {
+            inner: self.inner.call(request),
+            upgrade,
+        }
+    }
+}
+
+/// See [`HopByHopLayer`].
+#[derive(Debug)]
+pub(in crate::proxy) struct HopByHopFuture<F> {
+    inner: F,
+    /// The protocol the request asked to upgrade to.
+    upgrade: Option<HeaderValue>,
+}
+
+impl<F, B, E> Future for HopByHopFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>> + Unpin,
+{
+    type Output = Result<Response<B>, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut response = ready!(Pin::new(&mut self.inner).poll(cx))?;
+        // The upgrade headers stay only on the 101 that accepts the upgrade.
+        let switching = response.status() == StatusCode::SWITCHING_PROTOCOLS;
+        let upgraded = self.upgrade.as_ref().filter(|_| switching);
+        strip_hop_by_hop(response.headers_mut(), upgraded);
+        Poll::Ready(Ok(response))
+    }
+}
 
 static KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
 static PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
@@ -45,7 +116,7 @@ fn removed_anyway(token: &str) -> bool {
 
 /// Removes hop-by-hop headers, and those `Connection` names. When `upgrade` is set (the
 /// exchange negotiates that protocol), `Connection: upgrade` and `Upgrade` are written back.
-pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: Option<&HeaderValue>) {
+fn strip_hop_by_hop(headers: &mut HeaderMap, upgrade: Option<&HeaderValue>) {
     // Usually `Connection` names only `keep-alive`, `close` or `upgrade`: nothing is
     // collected (or allocated) unless it names another header.
     let named: Vec<HeaderName> = headers

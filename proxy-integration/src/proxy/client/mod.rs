@@ -1,0 +1,197 @@
+//! The innermost service: sends a request upstream in the version it arrived with, like Envoy
+//! (no translation between versions). HTTP/1.x goes over the worker's own keep-alive pool
+//! ([`pool`], on `hyper::client::conn`); HTTP/2 (h2c, prior knowledge, so gRPC works) over
+//! hyper-util's pooled client, which multiplexes streams on one connection per upstream.
+
+mod pool;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::header::HOST;
+use http::uri::{Authority, Parts};
+use http::{HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use tower::Service;
+
+use super::ProxyError;
+use super::body::{BodyEnd, NotifyBody, OnEnd};
+use pool::{Pool, Sender};
+
+/// A response body from upstream; HTTP/1.1 ones hand their connection back when read.
+pub type UpstreamBody = NotifyBody<Incoming, CheckIn>;
+
+/// One worker's upstream clients (cheap to clone: the pools are shared).
+#[derive(Debug, Clone)]
+pub struct UpstreamClient {
+    http1: Pool,
+    http2: Client<HttpConnector, Incoming>,
+}
+
+/// Builds a worker's clients; connecting to an upstream gives up after `connect_timeout`.
+pub fn upstream_client(connect_timeout: Duration) -> UpstreamClient {
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    connector.set_connect_timeout(Some(connect_timeout));
+    let http2 = Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build(connector);
+    UpstreamClient {
+        http1: Pool::new(connect_timeout),
+        http2,
+    }
+}
+
+type Sent = Pin<Box<dyn Future<Output = Result<Response<UpstreamBody>, ProxyError>> + Send>>;
+
+impl Service<Request<Incoming>> for UpstreamClient {
+    type Response = Response<UpstreamBody>;
+    type Error = ProxyError;
+    type Future = Sent;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), ProxyError>> {
+        // Connections are made per request as needed: there is no capacity to wait for.
+        Poll::Ready(Ok(()))
+    }
+
+    /// `request`'s URI is absolute (the destination layer wrote the upstream into it).
+    fn call(&mut self, request: Request<Incoming>) -> Sent {
+        if request.version() == Version::HTTP_2 {
+            let sent = self.http2.request(request);
+            return Box::pin(async move {
+                let response = sent.await?;
+                Ok(response.map(|body| NotifyBody::new(body, CheckIn(None))))
+            });
+        }
+        let pool = self.http1.clone();
+        Box::pin(async move {
+            let (authority, request) = origin_form(request)?;
+            send_http1(pool, authority, request).await
+        })
+    }
+}
+
+/// Sends over a pooled connection when one is open, else over a new one. A pooled connection
+/// the upstream closed just before it was taken gives the request back unsent: it then goes
+/// on the next connection, as hyper-util's client retries canceled requests.
+async fn send_http1(
+    pool: Pool,
+    authority: Authority,
+    mut request: Request<Incoming>,
+) -> Result<Response<UpstreamBody>, ProxyError> {
+    while let Some(mut sender) = pool.take(&authority) {
+        if sender.ready().await.is_err() {
+            continue;
+        }
+        match sender.try_send_request(request).await {
+            Ok(response) => return Ok(check_in_later(response, pool, authority, sender)),
+            Err(mut e) => match e.take_message() {
+                Some(unsent) => request = unsent,
+                None => return Err(e.into_error().into()),
+            },
+        }
+    }
+    let mut sender = pool.connect(&authority).await?;
+    sender.ready().await?;
+    let response = sender.send_request(request).await?;
+    Ok(check_in_later(response, pool, authority, sender))
+}
+
+fn check_in_later(
+    response: Response<Incoming>,
+    pool: Pool,
+    authority: Authority,
+    sender: Sender,
+) -> Response<UpstreamBody> {
+    // An upgraded connection is the upgrade's now, never the pool's.
+    let check_in = (response.status() != StatusCode::SWITCHING_PROTOCOLS).then_some(Pooled {
+        pool,
+        authority,
+        sender,
+    });
+    response.map(|body| NotifyBody::new(body, CheckIn(check_in)))
+}
+
+/// What an HTTP/1.1 server expects: the upstream taken out of the absolute URI, which becomes
+/// origin-form (`/path?query`; authority-form for `CONNECT`), and a `Host` header (the
+/// upstream's, when the request had none).
+fn origin_form<B>(request: Request<B>) -> Result<(Authority, Request<B>), ProxyError> {
+    let (mut head, body) = request.into_parts();
+    let mut parts = std::mem::take(&mut head.uri).into_parts();
+    let Some(authority) = parts.authority.take() else {
+        return Err(ProxyError::Destination(super::DestinationError::Missing));
+    };
+    let mut origin = Parts::default();
+    if head.method == Method::CONNECT {
+        origin.authority = Some(authority.clone());
+    } else {
+        origin.path_and_query = parts.path_and_query;
+    }
+    head.uri = Uri::from_parts(origin)?;
+    if !head.headers.contains_key(HOST) {
+        let host = match authority.port_u16() {
+            Some(80) => authority.host(),
+            _ => authority.as_str(),
+        };
+        if let Ok(host) = HeaderValue::from_str(host) {
+            head.headers.insert(HOST, host);
+        }
+    }
+    Ok((authority, Request::from_parts(head, body)))
+}
+
+/// Hands an HTTP/1.1 connection back to its pool once the response body was read to its
+/// end; a body dropped midway or failed closes the connection with it.
+#[derive(Debug)]
+pub struct CheckIn(Option<Pooled>);
+
+#[derive(Debug)]
+struct Pooled {
+    pool: Pool,
+    authority: Authority,
+    sender: Sender,
+}
+
+impl OnEnd for CheckIn {
+    fn on_end(self, end: BodyEnd<'_>) {
+        if let (Some(pooled), BodyEnd::Complete) = (self.0, end) {
+            pooled.pool.put(&pooled.authority, pooled.sender);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: Method, uri: &str, host: Option<&str>) -> Request<()> {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(host) = host {
+            request = request.header(HOST, host);
+        }
+        request.body(()).unwrap()
+    }
+
+    #[test]
+    fn origin_form_keeps_the_path_and_fills_a_missing_host() {
+        let (authority, r) =
+            origin_form(request(Method::GET, "http://reviews:9080/r?x=1", None)).unwrap();
+        assert_eq!(authority.as_str(), "reviews:9080");
+        assert_eq!(r.uri().to_string(), "/r?x=1");
+        assert_eq!(r.headers()[HOST], "reviews:9080");
+        let (_, r) = origin_form(request(Method::GET, "http://ratings:80/", None)).unwrap();
+        assert_eq!(r.headers()[HOST], "ratings");
+        let caller = Some("productpage.local");
+        let (_, r) = origin_form(request(Method::GET, "http://127.0.0.1:9080/", caller)).unwrap();
+        assert_eq!(r.headers()[HOST], "productpage.local");
+        let (_, r) = origin_form(request(Method::CONNECT, "http://db:5432/", None)).unwrap();
+        assert_eq!(r.uri().to_string(), "db:5432");
+        let relative = origin_form(request(Method::GET, "/r", None));
+        assert!(matches!(relative, Err(ProxyError::Destination(_))));
+    }
+}
