@@ -10,19 +10,18 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
-use opentelemetry_proto::tonic::common::v1::InstrumentationScope;
+use http::uri::PathAndQuery;
 use opentelemetry_proto::tonic::resource::v1::Resource;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 use tokio::sync::mpsc::error::TryRecvError;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
+use tonic::client::Grpc;
 use tonic::codec::CompressionEncoding;
 use tonic::transport::{Channel, Endpoint};
 
-use super::SpanSink;
+use super::request::{Batch, EXPORT_PATH, Header, PreEncoded};
+use super::{EncodedSpan, SpanSink};
 use crate::config::ExportConfig;
 use crate::stats::Stats;
 
@@ -56,14 +55,14 @@ pub fn spawn_exporter(
 ) -> (SpanSink, ExporterHandle) {
     let (tx, rx) = mpsc::channel(config.queue_capacity.max(1));
     let gzip = !is_loopback(endpoint.uri().host());
-    let mut client = TraceServiceClient::new(endpoint.connect_lazy());
+    let mut client = Grpc::new(endpoint.connect_lazy());
     if gzip {
         // tonic compresses at level 6 with no way to choose: worth it only off-host.
         client = client.send_compressed(CompressionEncoding::Gzip);
     }
     let exporter = Exporter {
         client,
-        resource,
+        header: Arc::new(Header::new(&resource)),
         config,
         stats,
     };
@@ -86,14 +85,18 @@ fn is_loopback(host: Option<&str>) -> bool {
 }
 
 struct Exporter {
-    client: TraceServiceClient<Channel>,
-    resource: Resource,
+    client: Grpc<Channel>,
+    header: Arc<Header>,
     config: ExportConfig,
     stats: Arc<Stats>,
 }
 
 impl Exporter {
-    async fn run(mut self, mut rx: mpsc::Receiver<Span>, mut shutdown: watch::Receiver<bool>) {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<EncodedSpan>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
         let mut batch = Vec::with_capacity(self.config.max_batch);
         loop {
             // Wait for the first span of a batch, then fill until full or the interval ends.
@@ -119,8 +122,8 @@ impl Exporter {
     /// queue every [`FILL_TICK`]. Returns whether the queue is closed.
     async fn fill(
         &self,
-        batch: &mut Vec<Span>,
-        rx: &mut mpsc::Receiver<Span>,
+        batch: &mut Vec<EncodedSpan>,
+        rx: &mut mpsc::Receiver<EncodedSpan>,
         deadline: Instant,
     ) -> bool {
         loop {
@@ -140,7 +143,7 @@ impl Exporter {
     }
 
     /// Sends whatever is still queued, in full batches.
-    async fn drain(&mut self, rx: &mut mpsc::Receiver<Span>) {
+    async fn drain(&mut self, rx: &mut mpsc::Receiver<EncodedSpan>) {
         let mut batch = Vec::new();
         while let Ok(span) = rx.try_recv() {
             batch.push(span);
@@ -153,26 +156,24 @@ impl Exporter {
         }
     }
 
-    async fn export(&mut self, spans: Vec<Span>) {
+    async fn export(&mut self, spans: Vec<EncodedSpan>) {
         let count = spans.len() as u64;
-        let request = ExportTraceServiceRequest {
-            resource_spans: vec![ResourceSpans {
-                resource: Some(self.resource.clone()),
-                scope_spans: vec![ScopeSpans {
-                    scope: Some(InstrumentationScope {
-                        name: "meshtrace-sidecar".into(),
-                        version: env!("CARGO_PKG_VERSION").into(),
-                        ..InstrumentationScope::default()
-                    }),
-                    spans,
-                    schema_url: String::new(),
-                }],
-                schema_url: String::new(),
-            }],
+        let batch = Batch {
+            header: self.header.clone(),
+            spans,
         };
-        let mut request = tonic::Request::new(request);
+        let mut request = tonic::Request::new(batch);
         request.set_timeout(self.config.timeout);
-        match self.client.export(request).await {
+        let sent = match self.client.ready().await {
+            Ok(()) => {
+                let path = PathAndQuery::from_static(EXPORT_PATH);
+                self.client.unary(request, path, PreEncoded).await
+            }
+            Err(e) => Err(tonic::Status::unavailable(format!(
+                "collector unreachable: {e}"
+            ))),
+        };
+        match sent {
             Ok(response) => {
                 let rejected = response
                     .into_inner()

@@ -183,7 +183,7 @@ impl Tracer {
                 SystemTime::now(),
             );
             let (host, port) = peer.host_and_port();
-            record.set_peer(direction, host, port);
+            record.set_peer(direction, &host, port);
             if let Some(id) = request_id {
                 record.set_request_id(id);
             }
@@ -201,9 +201,9 @@ impl Tracer {
     /// Ends `span` with the exchange's `outcome` and queues it for export without waiting.
     pub fn finish(&self, span: ActiveSpan, outcome: Outcome) {
         let Some(record) = span.record else { return };
-        let otlp = record.finish(outcome, span.started.elapsed());
+        let encoded = record.finish(outcome, span.started.elapsed());
         Stats::incr(&self.stats.spans_recorded);
-        if !self.sink.try_send(otlp) {
+        if !self.sink.try_send(encoded) {
             Stats::incr(&self.stats.spans_dropped_queue_full);
         }
     }
