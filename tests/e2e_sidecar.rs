@@ -245,3 +245,73 @@ async fn a_silent_upstream_times_out_with_504() {
     assert!(body.contains("upstream timeout"), "{body}");
     assert!(started.elapsed() >= std::time::Duration::from_millis(300));
 }
+
+/// An HTTP/1.1 app that answers each request with the number of the connection it came on.
+async fn connection_numbering_app() -> std::net::SocketAddr {
+    use std::convert::Infallible;
+
+    use http_body_util::Full;
+    use hyper::server::conn::http1;
+    use hyper::service::service_fn;
+    use hyper_util::rt::TokioIo;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut accepted = 0u32;
+        while let Ok((stream, _)) = listener.accept().await {
+            accepted += 1;
+            let number = Bytes::from(accepted.to_string());
+            tokio::spawn(async move {
+                let service = service_fn(move |_request| {
+                    let body = Full::new(number.clone());
+                    async move { Ok::<_, Infallible>(http::Response::new(body)) }
+                });
+                let _ = http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sequential_requests_reuse_the_upstream_connection() {
+    let app = connection_numbering_app().await.to_string();
+    let mut args = support::sidecar_args("reuse", &app, "grpc://127.0.0.1:9");
+    args.extend(["--concurrency", "1"]);
+    let sidecar = support::start(&args, support::SIDECAR_LISTENERS);
+    let url = format!("http://{}/", sidecar.addrs["inbound"]);
+    let mut connections = std::collections::BTreeSet::new();
+    for _ in 0..10 {
+        let (status, _, body) = support::get(&url, &[]).await;
+        assert_eq!(status, 200, "{body}");
+        connections.insert(body);
+    }
+    // Every request comes on a new downstream connection; upstream, the worker's pool hands
+    // back the connection the previous request used. One that raced the previous check-in may
+    // open a second connection, never a third (both are pooled from then on).
+    assert!(connections.len() <= 2, "{connections:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_upstream_is_answered_502() {
+    // A port that was free a moment ago: nothing listens there.
+    let app = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let sidecar = support::start(
+        &support::sidecar_args("refused", &app, "grpc://127.0.0.1:9"),
+        support::SIDECAR_LISTENERS,
+    );
+    let (status, _, body) =
+        support::get(&format!("http://{}/x", sidecar.addrs["inbound"]), &[]).await;
+    assert_eq!(status, 502, "{body}");
+    assert!(body.starts_with("upstream unavailable"), "{body}");
+    let admin = format!("http://{}/stats", sidecar.addrs["admin"]);
+    let (_, _, stats) = support::get(&admin, &[]).await;
+    assert!(stats.contains("meshtrace.upstream_errors: 1"), "{stats}");
+}
