@@ -2,9 +2,11 @@
 //! context, makes the head-sampling decision, records one span per request and streams the
 //! spans to a collector over OTLP/gRPC, never failing or delaying a request because of tracing.
 //!
-//! Flow of a request: `listener` accepts -> `proxy::{inbound,outbound}` picks the destination ->
-//! `trace` extracts, samples, injects and records -> `proxy::forward` sends it on ->
-//! `export` ships the finished span off the request path.
+//! Flow of a request: `listener` accepts and gives each connection its service ->
+//! `proxy::stack` (one Tower layer per concern: RED metrics, the destination, `x-request-id`,
+//! `trace` extracting, sampling, injecting and recording, upgrades, hop-by-hop headers, the
+//! timeout) -> `proxy::client` sends it upstream -> `export` ships the finished span off the
+//! request path.
 
 pub mod admin;
 pub mod config;
