@@ -1,6 +1,6 @@
 //! The proxy listeners' request path: inbound (callers -> the workload, server spans) and
 //! outbound (the workload -> other services, client spans) share one stack of Tower layers,
-//! assembled in [`stack`], over the upstream client in [`client`].
+//! assembled in `stack.rs`, over the upstream client in `client/`.
 
 mod body;
 mod client;
