@@ -16,13 +16,15 @@ use super::counters::ExportCounters;
 use super::encode::encode_request;
 use super::persist::{AppendError, DiskItem, DiskReader, DiskWriter};
 
-/// One accepted batch in OTLP form. The spans are shared, so every exporter of a collector
-/// holds the same allocation.
+/// One accepted batch in OTLP form: decoded spans, shared so every exporter of a collector
+/// holds the same allocation, or (pass-through) the received request's bytes.
 #[derive(Debug, Clone)]
 pub struct ExportItem {
+    /// Empty for an item made from bytes.
     resource_spans: Arc<Vec<ResourceSpans>>,
     spans: u64,
-    /// The request encoding, made once for every persistent queue the item goes to.
+    /// The request encoding: made once for every persistent queue the item goes to, or
+    /// given.
     encoded: Arc<OnceLock<Bytes>>,
 }
 
@@ -41,13 +43,27 @@ impl ExportItem {
         }
     }
 
+    /// An encoded `ExportTraceServiceRequest` holding `spans` spans, sent as it is.
+    pub fn encoded(request: Bytes, spans: usize) -> Self {
+        Self {
+            resource_spans: Arc::default(),
+            spans: u64::try_from(spans).unwrap_or(u64::MAX),
+            encoded: Arc::new(OnceLock::from(request)),
+        }
+    }
+
     /// The item as an encoded `ExportTraceServiceRequest`, encoded on first use.
-    fn encoded(&self) -> &Bytes {
+    pub(super) fn encoded_request(&self) -> &Bytes {
         self.encoded
             .get_or_init(|| encode_request(std::slice::from_ref(self)))
     }
 
-    /// The resource spans.
+    /// The encoding, when the item was made from one or has been encoded already.
+    pub(super) fn encoding(&self) -> Option<&Bytes> {
+        self.encoded.get()
+    }
+
+    /// The resource spans (none for an item made from bytes).
     pub fn resource_spans(&self) -> &[ResourceSpans] {
         &self.resource_spans
     }
@@ -151,15 +167,19 @@ impl ExportQueue {
         (queue, rx)
     }
 
-    /// Whether an in-memory queue holds nine tenths of its bound or more: receivers then
-    /// refuse new data (UNAVAILABLE / 429) rather than accept spans the queue would drop. A
-    /// persistent queue refuses through its sender's answer instead, so it is never "nearly
-    /// full" here.
-    pub fn is_nearly_full(&self) -> bool {
+    /// Whether an in-memory queue, with `pending` more spans on their way to it (accepted,
+    /// not yet handed over by the pipeline drain), holds nine tenths of its bound or more:
+    /// receivers then refuse new data (UNAVAILABLE / 429) rather than accept spans the queue
+    /// would drop. A persistent queue refuses through its sender's answer instead, so it is
+    /// never "nearly full" here.
+    pub fn is_nearly_full(&self, pending: u64) -> bool {
         match &self.inner {
             Inner::Memory {
                 capacity, counters, ..
-            } => counters.queued().saturating_mul(10) >= capacity.saturating_mul(9),
+            } => {
+                let held = counters.queued().saturating_add(pending);
+                held.saturating_mul(10) >= capacity.saturating_mul(9)
+            }
             Inner::Disk(_) => false,
         }
     }
@@ -180,7 +200,7 @@ impl ExportQueue {
                 counters,
             } => (tx, *capacity, counters),
             Inner::Disk(writer) => {
-                return writer.append(spans, item.encoded()).map_err(|error| match error {
+                return writer.append(spans, item.encoded_request()).map_err(|error| match error {
                     AppendError::Full => EnqueueError::Full,
                     AppendError::Io(error) => {
                         tracing::warn!(%error, spans, "persistent export queue: write failed; batch dropped");

@@ -7,6 +7,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
@@ -20,6 +21,7 @@ use super::tail_tasks::TailRouter;
 use crate::adaptive::AdaptiveController;
 use crate::aggregate::Aggregator;
 use crate::export::{ExportQueue, to_resource_spans};
+use crate::receiver::otlp::convert_request;
 use crate::store::TraceStore;
 use crate::tail::TailShards;
 
@@ -30,11 +32,15 @@ const JOURNAL_TICK: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub struct PipelineDrain {
     rx: mpsc::Receiver<Accepted>,
+    /// The submitters' count of spans in the channel; taken batches are subtracted.
+    pending: Arc<AtomicU64>,
     exporters: Vec<ExportQueue>,
     tail: Option<TailShards>,
     aggregator: Option<Arc<Aggregator>>,
     adaptive: Option<Arc<AdaptiveController>>,
     journal: Option<JournalState>,
+    /// Whether delivered spans go into the store (not in pass-through).
+    storing: bool,
 }
 
 /// The ingest journal, with what the last run left in it.
@@ -46,15 +52,23 @@ struct JournalState {
 }
 
 impl PipelineDrain {
-    pub(super) fn new(rx: mpsc::Receiver<Accepted>) -> Self {
+    pub(super) fn new(rx: mpsc::Receiver<Accepted>, pending: Arc<AtomicU64>) -> Self {
         Self {
             rx,
+            pending,
             exporters: Vec::new(),
             tail: None,
             aggregator: None,
             adaptive: None,
             journal: None,
+            storing: true,
         }
+    }
+
+    /// Leaves the store out: delivered spans go to the exporters only (pass-through).
+    pub fn without_store(mut self) -> Self {
+        self.storing = false;
+        self
     }
 
     /// Journals every batch tail sampling buffers before its sender is answered, and first
@@ -93,12 +107,20 @@ impl PipelineDrain {
     /// The next batch's spans; `None` once every sender is gone or the channel was closed
     /// and emptied.
     pub async fn recv(&mut self) -> Option<SpanBatch> {
-        self.rx.recv().await.map(|batch| batch.spans)
+        self.next().await.map(|batch| batch.spans)
     }
 
     /// The next batch with its OTLP form, if carried.
     pub async fn recv_accepted(&mut self) -> Option<Accepted> {
-        self.rx.recv().await
+        self.next().await
+    }
+
+    /// The next batch from the channel, no longer counted as pending.
+    async fn next(&mut self) -> Option<Accepted> {
+        let batch = self.rx.recv().await?;
+        let spans = u64::try_from(batch.span_count()).unwrap_or(u64::MAX);
+        self.pending.fetch_sub(spans, Ordering::Relaxed);
+        Some(batch)
     }
 
     /// Delivers batches until `shutdown` completes, then refuses new batches and delivers
@@ -107,7 +129,7 @@ impl PipelineDrain {
     pub async fn run(mut self, store: Arc<TraceStore>, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
         let sink = Sink {
-            store,
+            store: self.storing.then_some(store),
             exporters: std::mem::take(&mut self.exporters),
         };
         let mut tail = self
@@ -128,7 +150,7 @@ impl PipelineDrain {
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                batch = self.rx.recv() => match batch {
+                batch = self.next() => match batch {
                     Some(batch) => self.deliver(&sink, tail.as_mut(), batch, true).await,
                     None => break,
                 },
@@ -137,7 +159,7 @@ impl PipelineDrain {
             }
         }
         self.rx.close();
-        while let Some(batch) = self.rx.recv().await {
+        while let Some(batch) = self.next().await {
             self.deliver(&sink, tail.as_mut(), batch, true).await;
         }
         if let Some(tail) = tail {
@@ -191,6 +213,10 @@ impl PipelineDrain {
         mut batch: Accepted,
         journal: bool,
     ) {
+        let buffering = tail.as_ref().is_some_and(|tail| !tail.passes_through());
+        if buffering || self.aggregator.is_some() || self.adaptive.is_some() {
+            decode(&mut batch);
+        }
         if let Some(aggregator) = &self.aggregator {
             aggregator.observe_batch(&batch.spans, Instant::now());
         }
@@ -216,6 +242,22 @@ impl PipelineDrain {
         if let Some(reply) = reply {
             // The receiver may have given up waiting; the batch is delivered either way.
             let _ = reply.send(persisted);
+        }
+    }
+}
+
+/// Turns a pass-through batch into spans, for when something needs them decoded after all:
+/// a tail policy set arrived while the batch was on its way.
+fn decode(batch: &mut Accepted) {
+    let Some(encoded) = batch.encoded.take() else {
+        return;
+    };
+    match ExportTraceServiceRequest::decode(encoded.request) {
+        // The receiver's walk accepted it and found every span valid: all are kept.
+        Ok(request) => batch.spans = convert_request(request).spans,
+        // The walk accepts what prost decodes (tested); this would be a defect there.
+        Err(error) => {
+            tracing::error!(%error, spans = encoded.spans, "pass-through batch does not decode; dropped")
         }
     }
 }
@@ -352,5 +394,73 @@ mod tests {
         assert_eq!(store.stats().traces, 10, "exactly the error traces");
         assert_eq!(TailCounters::get(&counters.traces_dropped), 30);
         assert_eq!(TailCounters::get(&counters.traces_buffered), 0);
+    }
+
+    fn encoded_request(spans: Vec<opentelemetry_proto::tonic::trace::v1::Span>) -> bytes::Bytes {
+        crate::test_support::request("cart", spans)
+            .encode_to_vec()
+            .into()
+    }
+
+    #[tokio::test]
+    async fn a_passthrough_batch_reaches_the_exporters_as_received_and_is_not_stored() {
+        use crate::export::Queued;
+        use crate::test_support::otlp_span;
+
+        let (pipeline, drain) = Pipeline::bounded(8);
+        let counters = Arc::new(ExportCounters::default());
+        let (queue, mut rx) = ExportQueue::bounded(100, Arc::clone(&counters));
+        let bytes = encoded_request(vec![
+            otlp_span(&[1; 16], &[1; 8], &[], "a"),
+            otlp_span(&[1; 16], &[2; 8], &[1; 8], "b"),
+        ]);
+        pipeline.submit_encoded(bytes, 2).await.unwrap();
+        let store = Arc::new(TraceStore::new(StoreConfig::default()));
+        drain
+            .with_exporters(vec![queue])
+            .without_store()
+            .run(Arc::clone(&store), async {})
+            .await;
+        assert_eq!(store.stats().spans, 0, "pass-through stores nothing");
+        let Some(Queued::Memory(item)) = rx.recv().await else {
+            panic!("one item in memory")
+        };
+        assert_eq!(item.spans(), 2);
+        assert!(item.resource_spans().is_empty(), "never decoded");
+        assert_eq!(counters.queued(), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_passthrough_batch_is_decoded_when_tail_policies_arrived_meanwhile() {
+        use opentelemetry_proto::tonic::trace::v1::Status;
+
+        use crate::tail::{TailCounters, TailLimits, TailShards};
+        use crate::test_support::{otlp_span, policy_set};
+
+        let policies = policy_set(
+            "{decision_wait: 1h, policies: [{name: errors, type: status_code, \
+             status_code: {status_codes: [ERROR]}}]}",
+        );
+        let counters = Arc::new(TailCounters::default());
+        let shards = TailShards::new(policies, TailLimits::default(), counters.clone(), 2);
+        let (pipeline, drain) = Pipeline::bounded(8);
+        let mut failed = otlp_span(&[1; 16], &[1; 8], &[], "a");
+        failed.status = Some(Status {
+            code: 2,
+            message: "boom".into(),
+        });
+        let bytes = encoded_request(vec![failed, otlp_span(&[2; 16], &[2; 8], &[], "b")]);
+        pipeline.submit_encoded(bytes, 2).await.unwrap();
+        let store = Arc::new(TraceStore::new(StoreConfig::default()));
+        drain
+            .with_tail(shards)
+            .run(Arc::clone(&store), async {})
+            .await;
+        assert_eq!(
+            store.stats().traces,
+            1,
+            "the error trace, decided on decoded spans"
+        );
+        assert_eq!(TailCounters::get(&counters.traces_dropped), 1);
     }
 }
