@@ -31,8 +31,8 @@ pub struct Accepted {
     pub spans: SpanBatch,
     /// The same spans in OTLP form for the exporters; `None` when nothing is exported.
     pub otlp: Option<Vec<ResourceSpans>>,
-    /// In pass-through, the batch as a received request, validated, instead of `spans` and
-    /// `otlp` (both empty then).
+    /// The batch as the request it arrived in, for the exporters instead of `otlp` (which
+    /// is then `None`). In pass-through `spans` is empty too: nothing was decoded.
     pub encoded: Option<Encoded>,
     /// Told once the batch is in every persistent export queue (or could not be written);
     /// `None` when the submitter does not wait.
@@ -50,12 +50,18 @@ impl Accepted {
         }
     }
 
-    /// A pass-through batch nobody waits on.
-    pub fn encoded(encoded: Encoded) -> Self {
+    /// A batch nobody waits on whose exporters get `encoded` as received; `spans` are its
+    /// spans decoded, or empty (pass-through).
+    pub fn encoded(spans: SpanBatch, encoded: Encoded) -> Self {
         Self {
             encoded: Some(encoded),
-            ..Self::new(Vec::new(), None)
+            ..Self::new(spans, None)
         }
+    }
+
+    /// Whether the spans are still only in `encoded` (a pass-through batch).
+    pub fn is_undecoded(&self) -> bool {
+        self.spans.is_empty() && self.encoded.as_ref().is_some_and(|e| e.spans > 0)
     }
 
     /// How many spans the batch holds.
@@ -237,8 +243,24 @@ impl Pipeline {
     /// A validated request with `spans` spans, waiting like [`submit`](Self::submit); for
     /// when [`forwards_encoded`](Self::forwards_encoded) says so.
     pub async fn submit_encoded(&self, request: Bytes, spans: usize) -> Result<(), SubmitError> {
-        self.send_durably(Accepted::encoded(Encoded { request, spans }))
+        let encoded = Encoded { request, spans };
+        self.send_durably(Accepted::encoded(Vec::new(), encoded))
             .await
+    }
+
+    /// `spans`, decoded from `request` (every span of it), waiting like
+    /// [`submit`](Self::submit); the exporters get `request` as received instead of a copy
+    /// of the decoded form re-encoded. Only while [`carries_otlp`](Self::carries_otlp).
+    pub async fn submit_with_request(
+        &self,
+        spans: SpanBatch,
+        request: Bytes,
+    ) -> Result<(), SubmitError> {
+        let encoded = Encoded {
+            request,
+            spans: spans.len(),
+        };
+        self.send_durably(Accepted::encoded(spans, encoded)).await
     }
 
     async fn send_durably(&self, mut batch: Accepted) -> Result<(), SubmitError> {

@@ -249,6 +249,9 @@ impl PipelineDrain {
 /// Turns a pass-through batch into spans, for when something needs them decoded after all:
 /// a tail policy set arrived while the batch was on its way.
 fn decode(batch: &mut Accepted) {
+    if !batch.is_undecoded() {
+        return;
+    }
     let Some(encoded) = batch.encoded.take() else {
         return;
     };

@@ -97,7 +97,8 @@ const PROTOBUF: &str = "OTLP/protobuf";
 /// [`ingest`] from an encoded `ExportTraceServiceRequest`. In pass-through (see
 /// [`Pipeline::forwards_encoded`]) the bytes are checked by a walk of their encoding and a
 /// request whose spans are all valid is handed on as received, with its exact span count;
-/// otherwise (or when a span must be rejected) the request is decoded.
+/// otherwise (or when a span must be rejected) the request is decoded, and the exporters
+/// still get it as received when every span is valid.
 pub async fn ingest_protobuf(
     pipeline: &Pipeline,
     receiver: Receiver,
@@ -118,12 +119,32 @@ pub async fn ingest_protobuf(
             return Ok(ExportTraceServiceResponse::default());
         }
     }
-    let decoded =
-        ExportTraceServiceRequest::decode(request).map_err(|error| ReceiveError::Malformed {
-            format: PROTOBUF,
-            reason: error.to_string(),
-        })?;
-    ingest(pipeline, receiver, decoded).await
+    let decoded = decode_protobuf(&request)?;
+    if !pipeline.carries_otlp() {
+        return ingest(pipeline, receiver, decoded).await;
+    }
+    // Exporting: the exporters get the request as received when every span is valid, with
+    // no copy of the decoded form and no re-encoding.
+    let converted = convert_request(decoded);
+    if converted.rejected > 0 {
+        // Rare: the decoded form, less the rejected spans, is what goes on.
+        return ingest(pipeline, receiver, decode_protobuf(&request)?).await;
+    }
+    let accepted = converted.spans.len();
+    if accepted > 0 {
+        pipeline
+            .submit_with_request(converted.spans, request)
+            .await?;
+        pipeline.counters().add_accepted(receiver, accepted);
+    }
+    Ok(ExportTraceServiceResponse::default())
+}
+
+fn decode_protobuf(request: &[u8]) -> Result<ExportTraceServiceRequest, ReceiveError> {
+    ExportTraceServiceRequest::decode(request).map_err(|error| ReceiveError::Malformed {
+        format: PROTOBUF,
+        reason: error.to_string(),
+    })
 }
 
 fn partial_success(rejected: usize, first: Option<SpanError>) -> Option<ExportTracePartialSuccess> {
@@ -356,6 +377,24 @@ mod tests {
             spans[0].trace_state, "vendor=1",
             "fields the store drops survive"
         );
+    }
+
+    #[tokio::test]
+    async fn an_exporting_pipeline_gets_the_received_bytes_beside_the_decoded_spans() {
+        let (pipeline, mut drain) = Pipeline::bounded(4);
+        let pipeline = pipeline.carrying_otlp(true);
+        let req = request("checkout", vec![otlp_span(&TRACE, &SPAN, &[], "ok")]);
+        let bytes = Bytes::from(req.encode_to_vec());
+        let response = ingest_protobuf(&pipeline, Receiver::OtlpHttp, bytes.clone())
+            .await
+            .unwrap();
+        assert_eq!(response.partial_success, None);
+        let batch = drain.recv_accepted().await.unwrap();
+        assert_eq!(batch.spans.len(), 1, "decoded for the store");
+        assert!(batch.otlp.is_none(), "no copy of the decoded form");
+        let encoded = batch.encoded.unwrap();
+        assert_eq!((encoded.request, encoded.spans), (bytes, 1));
+        assert_eq!(pipeline.counters().accepted(Receiver::OtlpHttp), 1);
     }
 
     #[test]
