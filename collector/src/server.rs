@@ -173,7 +173,10 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         Some((journal, replay)) => drain.with_journal(journal, replay),
         None => drain,
     };
-    let drain = drain.with_exporters(queues).with_tail(tail);
+    let drain = drain
+        .with_exporters(queues)
+        .with_tail(tail)
+        .with_group_commit(fsync);
     let drain = if config.passthrough {
         drain.without_store()
     } else {

@@ -192,6 +192,28 @@ impl ExportQueue {
     /// Queues `item` without waiting on the network (a persistent queue writes it first); a
     /// full or closed queue drops it and counts the spans.
     pub fn try_enqueue(&self, item: ExportItem) -> Result<(), EnqueueError> {
+        self.enqueue(item, true)
+    }
+
+    /// [`try_enqueue`](Self::try_enqueue), but a persistent queue with `fsync` leaves the
+    /// sync to [`sync`](Self::sync): the item is durable once that returns `Ok`.
+    pub fn try_enqueue_deferred(&self, item: ExportItem) -> Result<(), EnqueueError> {
+        self.enqueue(item, false)
+    }
+
+    /// Waits until every item a persistent queue took is on the disk (with `fsync`; a no-op
+    /// otherwise and in memory).
+    pub fn sync(&self) -> Result<(), EnqueueError> {
+        match &self.inner {
+            Inner::Memory { .. } => Ok(()),
+            Inner::Disk(writer) => writer.sync().map_err(|error| {
+                tracing::warn!(%error, "persistent export queue: fsync failed; senders told to retry");
+                EnqueueError::Write
+            }),
+        }
+    }
+
+    fn enqueue(&self, item: ExportItem, sync: bool) -> Result<(), EnqueueError> {
         let spans = item.spans;
         let (tx, capacity, counters) = match &self.inner {
             Inner::Memory {
@@ -200,7 +222,13 @@ impl ExportQueue {
                 counters,
             } => (tx, *capacity, counters),
             Inner::Disk(writer) => {
-                return writer.append(spans, item.encoded_request()).map_err(|error| match error {
+                let payload = item.encoded_request();
+                let appended = if sync {
+                    writer.append(spans, payload)
+                } else {
+                    writer.append_deferred(spans, payload)
+                };
+                return appended.map_err(|error| match error {
                     AppendError::Full => EnqueueError::Full,
                     AppendError::Io(error) => {
                         tracing::warn!(%error, spans, "persistent export queue: write failed; batch dropped");

@@ -3,7 +3,8 @@
 //! (`tail_tasks.rs`), which deliver what they keep. With persistent export queues the
 //! sender of a batch is answered once it is on disk: in the queues, or, while tail sampling
 //! buffers it, in the ingest journal, whose segments go once every shard has decided and
-//! delivered what they hold.
+//! delivered what they hold. With `fsync`, the batches already waiting when one is taken are
+//! written and synced together (group commit) before their senders are answered.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use prost::Message;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Duration, Instant, MissedTickBehavior};
 
 use super::channel::{Accepted, NotPersisted, SpanBatch};
@@ -24,6 +25,9 @@ use crate::export::{ExportQueue, to_resource_spans};
 use crate::receiver::otlp::convert_request;
 use crate::store::TraceStore;
 use crate::tail::TailShards;
+
+/// Most batches written between two fsyncs with group commit.
+const GROUP_COMMIT_MAX: usize = 64;
 
 /// How often journal segments whose spans are all decided are deleted.
 const JOURNAL_TICK: Duration = Duration::from_millis(100);
@@ -41,6 +45,8 @@ pub struct PipelineDrain {
     journal: Option<JournalState>,
     /// Whether delivered spans go into the store (not in pass-through).
     storing: bool,
+    /// Whether persistent queues fsync once per group of waiting batches.
+    group_commit: bool,
 }
 
 /// The ingest journal, with what the last run left in it.
@@ -62,7 +68,16 @@ impl PipelineDrain {
             adaptive: None,
             journal: None,
             storing: true,
+            group_commit: false,
         }
+    }
+
+    /// Group commit for persistent queues with `fsync`: the batches waiting in the channel
+    /// when one is taken (up to [`GROUP_COMMIT_MAX`]) are written, synced once, then their
+    /// senders answered, instead of one fsync per batch.
+    pub fn with_group_commit(mut self, group_commit: bool) -> Self {
+        self.group_commit = group_commit;
+        self
     }
 
     /// Leaves the store out: delivered spans go to the exporters only (pass-through).
@@ -118,9 +133,19 @@ impl PipelineDrain {
     /// The next batch from the channel, no longer counted as pending.
     async fn next(&mut self) -> Option<Accepted> {
         let batch = self.rx.recv().await?;
+        Some(self.taken(batch))
+    }
+
+    /// The next batch if one is waiting already.
+    fn try_next(&mut self) -> Option<Accepted> {
+        let batch = self.rx.try_recv().ok()?;
+        Some(self.taken(batch))
+    }
+
+    fn taken(&self, batch: Accepted) -> Accepted {
         let spans = u64::try_from(batch.span_count()).unwrap_or(u64::MAX);
         self.pending.fetch_sub(spans, Ordering::Relaxed);
-        Some(batch)
+        batch
     }
 
     /// Delivers batches until `shutdown` completes, then refuses new batches and delivers
@@ -143,7 +168,10 @@ impl PipelineDrain {
             .unwrap_or_default();
         for batch in replay {
             // Already in the journal: not appended twice.
-            self.deliver(&sink, tail.as_mut(), batch, false).await;
+            let reply = self
+                .deliver(&sink, tail.as_mut(), batch, false, false)
+                .await;
+            answer(reply, Ok(()));
         }
         let journaling = self.journal.is_some();
         let mut tick = tokio::time::interval(JOURNAL_TICK);
@@ -151,7 +179,7 @@ impl PipelineDrain {
         loop {
             tokio::select! {
                 batch = self.next() => match batch {
-                    Some(batch) => self.deliver(&sink, tail.as_mut(), batch, true).await,
+                    Some(batch) => self.deliver_group(&sink, tail.as_mut(), batch).await,
                     None => break,
                 },
                 _ = tick.tick(), if journaling => self.truncate_journal(tail.as_ref()),
@@ -160,7 +188,7 @@ impl PipelineDrain {
         }
         self.rx.close();
         while let Some(batch) = self.next().await {
-            self.deliver(&sink, tail.as_mut(), batch, true).await;
+            self.deliver_group(&sink, tail.as_mut(), batch).await;
         }
         if let Some(tail) = tail {
             tail.finish().await;
@@ -204,15 +232,50 @@ impl PipelineDrain {
             })
     }
 
+    /// Delivers a batch and, with group commit, the batches already waiting behind it (up
+    /// to [`GROUP_COMMIT_MAX`]) with one fsync of the persistent queues for all of them; then
+    /// answers their senders.
+    async fn deliver_group(
+        &mut self,
+        sink: &Sink,
+        mut tail: Option<&mut TailRouter>,
+        first: Accepted,
+    ) {
+        if !self.group_commit {
+            let reply = self.deliver(sink, tail, first, true, false).await;
+            answer(reply, Ok(()));
+            return;
+        }
+        let mut replies = Vec::new();
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(batch) = next.take() {
+            replies.extend(
+                self.deliver(sink, tail.as_deref_mut(), batch, true, true)
+                    .await,
+            );
+            taken += 1;
+            if taken < GROUP_COMMIT_MAX {
+                next = self.try_next();
+            }
+        }
+        let synced = sink.sync();
+        for reply in replies {
+            answer(Some(reply), synced);
+        }
+    }
+
     /// Delivers one batch (journaling it first when tail sampling buffers it and `journal`
-    /// is set) and answers its sender, if one waits.
+    /// is set; leaving the persistent queues' fsync to the caller when `deferred`); its
+    /// sender and answer so far, if one waits.
     async fn deliver(
         &mut self,
         sink: &Sink,
         tail: Option<&mut TailRouter>,
         mut batch: Accepted,
         journal: bool,
-    ) {
+        deferred: bool,
+    ) -> Option<Reply> {
         let buffering = tail.as_ref().is_some_and(|tail| !tail.passes_through());
         if buffering || self.aggregator.is_some() || self.adaptive.is_some() {
             decode(&mut batch);
@@ -237,12 +300,24 @@ impl PipelineDrain {
                 tail.route(batch.spans, now).await;
                 journaled
             }
+            _ if deferred => sink.deliver_deferred(batch),
             _ => sink.deliver(batch),
         };
-        if let Some(reply) = reply {
-            // The receiver may have given up waiting; the batch is delivered either way.
-            let _ = reply.send(persisted);
-        }
+        reply.map(|reply| (reply, persisted))
+    }
+}
+
+/// A sender waiting for its batch's answer, and the answer so far.
+type Reply = (
+    oneshot::Sender<Result<(), NotPersisted>>,
+    Result<(), NotPersisted>,
+);
+
+/// Answers a waiting sender: its batch's own outcome, failed too when `synced` failed.
+fn answer(reply: Option<Reply>, synced: Result<(), NotPersisted>) {
+    if let Some((sender, persisted)) = reply {
+        // The receiver may have given up waiting; the batch is delivered either way.
+        let _ = sender.send(persisted.and(synced));
     }
 }
 
@@ -336,6 +411,49 @@ mod tests {
             }
         }
         assert!(refused, "a full persistent queue refuses");
+        drop(stop);
+        drain.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn group_commit_answers_every_waiting_sender_once_their_batches_are_synced() {
+        use crate::export::persist::{self, PersistConfig, test_dir::TestDir};
+
+        let dir = TestDir::new("drain-group-commit");
+        let counters = Arc::new(ExportCounters::default());
+        let config = PersistConfig {
+            fsync: true,
+            ..PersistConfig::new(dir.path().to_owned())
+        };
+        let (writer, reader, _) = persist::open(&config, Arc::clone(&counters)).unwrap();
+        let (queue, _rx) = ExportQueue::persistent(writer, reader);
+        let (pipeline, drain) = Pipeline::bounded(64);
+        let pipeline = pipeline.carrying_otlp(true).persisting(true);
+        // Ten senders wait before the drain runs: their batches go to disk as one group.
+        let waiting: Vec<_> = (1..=10)
+            .map(|trace| {
+                let pipeline = pipeline.clone();
+                tokio::spawn(async move {
+                    pipeline
+                        .submit(vec![stored(trace, 1, None, "a", "op")])
+                        .await
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let store = Arc::new(TraceStore::new(StoreConfig::default()));
+        let drain = drain
+            .with_exporters(vec![queue])
+            .with_group_commit(true)
+            .run(store, async {
+                let _ = stopped.await;
+            });
+        let drain = tokio::spawn(drain);
+        for sender in waiting {
+            assert_eq!(sender.await.unwrap(), Ok(()));
+        }
+        assert_eq!(counters.queued(), 10, "every batch is in the queue");
         drop(stop);
         drain.await.unwrap();
     }

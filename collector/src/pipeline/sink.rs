@@ -28,6 +28,27 @@ impl Sink {
 
     /// Delivers a batch as accepted; `Err` when a persistent queue did not take it.
     pub fn deliver(&self, batch: Accepted) -> Result<(), NotPersisted> {
+        self.deliver_with(batch, true)
+    }
+
+    /// [`deliver`](Self::deliver) leaving persistent queues' fsync to [`sync`](Self::sync)
+    /// (group commit): the batch is durable only once that returns `Ok`.
+    pub fn deliver_deferred(&self, batch: Accepted) -> Result<(), NotPersisted> {
+        self.deliver_with(batch, false)
+    }
+
+    /// Syncs every persistent queue; `Err` when one could not.
+    pub fn sync(&self) -> Result<(), NotPersisted> {
+        let mut synced = Ok(());
+        for queue in &self.exporters {
+            if queue.sync().is_err() {
+                synced = Err(NotPersisted);
+            }
+        }
+        synced
+    }
+
+    fn deliver_with(&self, batch: Accepted, sync: bool) -> Result<(), NotPersisted> {
         let mut persisted = Ok(());
         if !self.exporters.is_empty() && batch.span_count() > 0 {
             let item = match batch.encoded {
@@ -43,7 +64,12 @@ impl Sink {
                 // A full queue drops the batch for that exporter and counts it; the store
                 // and the other exporters still get it. A persistent one also tells the
                 // sender, who retries (the others may then get the batch twice).
-                if queue.try_enqueue(item.clone()).is_err() && queue.is_persistent() {
+                let queued = if sync {
+                    queue.try_enqueue(item.clone())
+                } else {
+                    queue.try_enqueue_deferred(item.clone())
+                };
+                if queued.is_err() && queue.is_persistent() {
                     persisted = Err(NotPersisted);
                 }
             }
