@@ -1,6 +1,9 @@
 //! `meshtrace bench collector` against its own collector child (default pipeline and
 //! `--passthrough`): the report adds up.
 
+// Test code: a failed unwrap is the test failing, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::process::Command;
 
 #[test]

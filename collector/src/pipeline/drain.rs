@@ -73,7 +73,7 @@ impl PipelineDrain {
     }
 
     /// Group commit for persistent queues with `fsync`: the batches waiting in the channel
-    /// when one is taken (up to [`GROUP_COMMIT_MAX`]) are written, synced once, then their
+    /// when one is taken (at most 64 in all) are written, synced once, then their
     /// senders answered, instead of one fsync per batch.
     pub fn with_group_commit(mut self, group_commit: bool) -> Self {
         self.group_commit = group_commit;
@@ -233,7 +233,7 @@ impl PipelineDrain {
     }
 
     /// Delivers a batch and, with group commit, the batches already waiting behind it (up
-    /// to [`GROUP_COMMIT_MAX`]) with one fsync of the persistent queues for all of them; then
+    /// to [`GROUP_COMMIT_MAX`] in all) with one fsync of the persistent queues for all of them; then
     /// answers their senders.
     async fn deliver_group(
         &mut self,
