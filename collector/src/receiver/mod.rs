@@ -12,7 +12,7 @@ mod http_body;
 pub mod otlp;
 mod otlp_grpc;
 mod otlp_http;
-mod otlp_wire;
+pub mod otlp_wire;
 mod raw_grpc;
 pub mod zipkin;
 
