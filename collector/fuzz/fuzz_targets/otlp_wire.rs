@@ -12,7 +12,11 @@ use prost::Message;
 fuzz_target!(|data: &[u8]| {
     let ours = scan(data);
     let decoded = ExportTraceServiceRequest::decode(data);
-    assert_eq!(ours.is_ok(), decoded.is_ok(), "walk {ours:?}, prost {decoded:?}");
+    assert_eq!(
+        ours.is_ok(),
+        decoded.is_ok(),
+        "walk {ours:?}, prost {decoded:?}"
+    );
     let (Ok(scan), Ok(request)) = (ours, decoded) else {
         return;
     };
