@@ -52,7 +52,7 @@ impl Sink {
         let mut persisted = Ok(());
         if !self.exporters.is_empty() && batch.span_count() > 0 {
             let item = match batch.encoded {
-                // Pass-through: the request as received goes out as it is.
+                // The request as received (every span valid) goes out as it is.
                 Some(encoded) => ExportItem::encoded(encoded.request, encoded.spans),
                 None => ExportItem::new(Arc::new(
                     batch
