@@ -128,6 +128,11 @@ pub struct CollectorArgs {
     /// is kept.
     #[arg(long, value_name = "FILE")]
     pub tail_policies: Option<std::path::PathBuf>,
+    /// Pass-through: receivers straight to the exporters, with no trace store and no latency
+    /// aggregation; OTLP/gRPC requests are validated and forwarded as received. Needs
+    /// `--export`.
+    #[arg(long)]
+    pub passthrough: bool,
 }
 
 /// Checks an `--export` URL when the flag is parsed, so a bad one is named with its flag.

@@ -1,9 +1,23 @@
-//! `meshtrace bench collector` against its own collector child: the report adds up.
+//! `meshtrace bench collector` against its own collector child (default pipeline and
+//! `--passthrough`): the report adds up.
+
+// Test code: a failed unwrap is the test failing, with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::Command;
 
 #[test]
 fn bench_collector_report_is_consistent() {
+    report_is_consistent(&[], "default");
+}
+
+#[test]
+fn bench_collector_passthrough_report_is_consistent() {
+    report_is_consistent(&["--passthrough"], "passthrough");
+}
+
+/// Runs a 2 s bench at 2,000 spans/s with `extra` flags and checks its report adds up.
+fn report_is_consistent(extra: &[&str], pipeline: &str) {
     let output = Command::new(env!("CARGO_BIN_EXE_meshtrace"))
         .args([
             "bench",
@@ -14,6 +28,7 @@ fn bench_collector_report_is_consistent() {
             "2000",
             "--json",
         ])
+        .args(extra)
         .env("RUST_LOG", "warn")
         .output()
         .expect("run meshtrace bench");
@@ -45,6 +60,7 @@ fn bench_collector_report_is_consistent() {
     assert_eq!(count("collector_export_dropped"), 0, "{report}");
     assert_eq!(count("collector_export_failed"), 0, "{report}");
     assert_eq!(report["target"], "spawned");
+    assert_eq!(report["pipeline"], pipeline);
     assert_eq!(count("rate"), 2000);
     assert!(figure("collector_cpu_secs") > 0.0, "{report}");
     assert!(figure("spans_per_cpu_sec") > 0.0, "{report}");

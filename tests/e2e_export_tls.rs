@@ -20,7 +20,7 @@ use base64::Engine;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioIo;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
@@ -403,51 +403,17 @@ async fn receivers_accept_zstd_and_refuse_corrupt_zstd_with_a_message() {
     assert!(body.contains("invalid zstd body"), "{body}");
 
     // Corrupt zstd over gRPC: a hand-made message marked compressed, INVALID_ARGUMENT (3).
-    let (status, message) = raw_grpc_zstd(&endpoint, &corrupt).await;
+    let (status, message) = support::otlp::raw_export(&endpoint, Some("zstd"), &corrupt).await;
     assert_eq!(status, "3", "{message}");
     assert!(message.contains("invalid zstd body"), "{message}");
     // A zstd bomb (64 MiB of zeros, ~2 KiB compressed) past the 16 MiB default limit:
     // RESOURCE_EXHAUSTED (8), and the collector is still there.
     let bomb = zstd::encode_all(vec![0u8; 64 << 20].as_slice(), 3).unwrap();
-    let (status, message) = raw_grpc_zstd(&endpoint, &bomb).await;
+    let (status, message) = support::otlp::raw_export(&endpoint, Some("zstd"), &bomb).await;
     assert_eq!(status, "8", "{message}");
     let mut client = TraceServiceClient::connect(endpoint).await.unwrap();
     client
         .export(support::otlp::request(0xc3, 3, None))
         .await
         .unwrap();
-}
-
-/// One `TraceService/Export` call whose message is `payload`, marked zstd-compressed;
-/// `grpc-status` and the decoded `grpc-message`.
-async fn raw_grpc_zstd(endpoint: &str, payload: &[u8]) -> (String, String) {
-    let mut frame = vec![1u8];
-    frame.extend(u32::try_from(payload.len()).unwrap().to_be_bytes());
-    frame.extend_from_slice(payload);
-    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-        .http2_only(true)
-        .build_http::<Full<Bytes>>();
-    let call = http::Request::post(format!(
-        "{endpoint}/opentelemetry.proto.collector.trace.v1.TraceService/Export"
-    ))
-    .header("content-type", "application/grpc")
-    .header("te", "trailers")
-    .header("grpc-encoding", "zstd")
-    .body(Full::new(Bytes::from(frame)))
-    .unwrap();
-    let response = client.request(call).await.unwrap();
-    let headers = response.headers().clone();
-    let collected = response.into_body().collect().await.unwrap();
-    let trailers = collected.trailers().cloned().unwrap_or_default();
-    let field = |k: &str| {
-        headers
-            .get(k)
-            .or_else(|| trailers.get(k))
-            .map(|v| v.to_str().unwrap().to_owned())
-            .unwrap_or_default()
-    };
-    let message = percent_encoding::percent_decode_str(&field("grpc-message"))
-        .decode_utf8_lossy()
-        .into_owned();
-    (field("grpc-status"), message)
 }

@@ -78,22 +78,11 @@ async fn send_all(front: &support::Process) {
     }
 }
 
-/// The value of the sample `name{labels}` on `process`'s `/metrics` (0 when absent).
-async fn metric(process: &support::Process, name: &str, labels: &str) -> f64 {
-    let url = format!("http://{}/metrics", process.addrs["http"]);
-    let (status, _, body) = support::get(&url, &[]).await;
-    assert_eq!(status, 200);
-    let series = format!("{name}{{{labels}}} ");
-    body.lines()
-        .find_map(|line| line.strip_prefix(&series))
-        .map_or(0.0, |v| v.trim().parse().unwrap())
-}
-
 /// Waits (at most 30 s) until the backend has accepted `TOTAL` spans, then checks the count
 /// stays exact (no duplicates arrive late).
 async fn backend_gets_everything_once(backend: &support::Process) {
     let accepted = || {
-        metric(
+        support::metric(
             backend,
             "meshtrace_receiver_accepted_spans_total",
             r#"receiver="otlp_grpc""#,
@@ -145,7 +134,7 @@ async fn spans_survive_backend_outage_and_graceful_restart() {
     let second = front(backend_addr, &data);
     backend_gets_everything_once(&backend).await;
     let exporter = format!(r#"exporter="grpc://{backend_addr}""#);
-    let sent = metric(&second, "meshtrace_exporter_sent_spans_total", &exporter).await;
+    let sent = support::metric(&second, "meshtrace_exporter_sent_spans_total", &exporter).await;
     assert_eq!(
         sent, TOTAL as f64,
         "the restarted collector sent what the first accepted"
@@ -163,6 +152,22 @@ async fn spans_survive_kill_9_right_after_success() {
 
     let backend = backend_on(backend_addr);
     let _second = front(backend_addr, &data);
+    backend_gets_everything_once(&backend).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passthrough_spans_survive_kill_9_right_after_success() {
+    let data = DataDir::new("persist-passthrough");
+    let backend_addr = free_addr();
+    let url = format!("grpc://{backend_addr}");
+    let args = ["--passthrough", "--export", &url, "--data-dir", data.arg()];
+    // The received requests go to the disk queue as they are, before success is answered.
+    let first = support::collector(&args);
+    send_all(&first).await;
+    drop(first);
+
+    let backend = backend_on(backend_addr);
+    let _second = support::collector(&args);
     backend_gets_everything_once(&backend).await;
 }
 
@@ -187,7 +192,7 @@ async fn torn_record_is_skipped_and_counted() {
     let second = front(backend_addr, &data);
     backend_gets_everything_once(&backend).await;
     let exporter = format!(r#"exporter="grpc://{backend_addr}""#);
-    let corrupt = metric(
+    let corrupt = support::metric(
         &second,
         "meshtrace_exporter_queue_corrupt_records_total",
         &exporter,
@@ -259,7 +264,7 @@ async fn kill_9_while_delivering_loses_nothing_and_may_repeat() {
     drop(first);
     let _second = front(backend_addr, &data);
     let accepted = || {
-        metric(
+        support::metric(
             &backend,
             "meshtrace_receiver_accepted_spans_total",
             r#"receiver="otlp_grpc""#,

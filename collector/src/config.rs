@@ -112,6 +112,14 @@ pub struct CollectorConfig {
     /// The tail-sampling buffer: shards (one per core by default), byte budget, most spans
     /// per trace.
     pub tail_buffer: crate::tail::TailBufferConfig,
+    /// Pass-through (`--passthrough`): a pipeline with no processing, receivers straight to
+    /// exporters, like an OpenTelemetry Collector `traces` pipeline without processors. The
+    /// embedded trace store (query API, UI) and latency aggregation are off; OTLP/gRPC
+    /// requests are validated and forwarded as received, without decoding and re-encoding.
+    /// The memory limiter, export back-pressure, persisted queues and tail sampling (when
+    /// policies are set; spans are then decoded) still apply. Needs an exporter; not with
+    /// `adaptive`. Off by default.
+    pub passthrough: bool,
 }
 
 impl Default for CollectorConfig {
@@ -128,6 +136,7 @@ impl Default for CollectorConfig {
             tail_sampling: TailPolicyDocument::default(),
             tail_policies: None,
             tail_buffer: crate::tail::TailBufferConfig::default(),
+            passthrough: false,
             insecure_control: false,
             adaptive: crate::adaptive::AdaptiveSettings::default(),
             memory_limiter: crate::pipeline::memory::MemoryLimitConfig::default(),
@@ -171,6 +180,12 @@ impl CollectorConfig {
         ];
         if let Some((key, _)) = checks.into_iter().find(|(_, value)| *value == 0) {
             return Err(ConfigError::Zero { key });
+        }
+        if self.passthrough && self.exporters.is_empty() {
+            return Err(ConfigError::PassthroughWithoutExporters);
+        }
+        if self.passthrough && !self.adaptive.services.is_empty() {
+            return Err(ConfigError::PassthroughWithAdaptive);
         }
         if !self.http.ip().is_loopback() && self.admin_token.is_none() && !self.insecure_control {
             return Err(ConfigError::InsecureControl(self.http));
@@ -287,6 +302,18 @@ pub enum ConfigError {
     /// The store directory names something that is not a directory.
     #[error("config key `store.dir`: {0} exists and is not a directory")]
     StoreDirNotADir(PathBuf),
+    /// Pass-through with nowhere to pass spans to.
+    #[error(
+        "config key `passthrough` (--passthrough) needs at least one exporter (--export): \
+         without the store every span would be discarded"
+    )]
+    PassthroughWithoutExporters,
+    /// Pass-through leaves out what adaptive sampling observes.
+    #[error(
+        "config keys `passthrough` and `adaptive.services` cannot both be set: adaptive \
+         sampling counts traces from decoded spans, which pass-through does not decode"
+    )]
+    PassthroughWithAdaptive,
     /// The control API would accept unauthenticated writes from the network.
     #[error(
         "the control API on {0} would accept changes from anyone: set an admin token \
@@ -499,6 +526,26 @@ mod tests {
                 key: "tail_buffer.max_bytes"
             })
         );
+    }
+
+    #[test]
+    fn passthrough_needs_an_exporter_and_no_adaptive_sampling() {
+        let config: CollectorConfig =
+            serde_yaml_ng::from_str("passthrough: true\ninsecure_control: true").unwrap();
+        assert_eq!(
+            config.validate(),
+            Err(ConfigError::PassthroughWithoutExporters)
+        );
+        let config = CollectorConfig {
+            exporters: vec![ExporterSettings::from_url("grpc://a:1")],
+            ..config
+        };
+        assert_eq!(config.validate(), Ok(()));
+        let mut adaptive = config.clone();
+        adaptive.adaptive.services.insert("cart".into(), 1.0);
+        let err = adaptive.validate().unwrap_err();
+        assert_eq!(err, ConfigError::PassthroughWithAdaptive);
+        assert!(err.to_string().contains("adaptive.services"), "{err}");
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //!   http: 0.0.0.0:16686
 //!   jaeger_remote_sampling: { http: 0.0.0.0:5778, grpc: 0.0.0.0:5779, strategies: s.json }
 //!   store: { max_traces: 10000 }
-//! service: { data_dir: /var/lib/meshtrace }
+//! service: { data_dir: /var/lib/meshtrace }   # passthrough: true = no store, no aggregation
 //! ```
 //!
 //! A document with any of the group keys at the top is read grouped, otherwise flat; both
@@ -130,6 +130,7 @@ struct RemoteSampling {
 struct Service {
     data_dir: Option<PathBuf>,
     pipeline_capacity: Option<usize>,
+    passthrough: Option<bool>,
 }
 
 impl From<Grouped> for CollectorConfig {
@@ -157,6 +158,7 @@ impl From<Grouped> for CollectorConfig {
             store: e.store.unwrap_or(d.store),
             data_dir: s.data_dir.or(d.data_dir),
             pipeline_capacity: s.pipeline_capacity.unwrap_or(d.pipeline_capacity),
+            passthrough: s.passthrough.unwrap_or(d.passthrough),
         }
     }
 }
@@ -182,6 +184,7 @@ strategies: /etc/meshtrace/strategies.json
 store: {max_traces: 77}
 data_dir: /var/lib/meshtrace
 pipeline_capacity: 64
+passthrough: true
 "#;
 
     const GROUPED: &str = r#"
@@ -206,6 +209,7 @@ extensions:
 service:
   data_dir: /var/lib/meshtrace
   pipeline_capacity: 64
+  passthrough: true
 "#;
 
     #[test]

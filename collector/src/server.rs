@@ -129,9 +129,10 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
         data_dir: config.data_dir.clone(),
     })?);
 
+    // Pass-through keeps no traces: the query API answers from an empty store.
     let store = Arc::new(match config.store_dir()? {
-        Some(dir) => TraceStore::open_disk(&dir, &config.store)?,
-        None => TraceStore::with_retention(config.store.clone(), config.store.retention),
+        Some(dir) if !config.passthrough => TraceStore::open_disk(&dir, &config.store)?,
+        _ => TraceStore::with_retention(config.store.clone(), config.store.retention),
     });
     let (pipeline, drain) = Pipeline::bounded(config.pipeline_capacity);
     let memory = Arc::new(MemoryLimiter::default());
@@ -147,6 +148,7 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
     let pipeline = pipeline
         .carrying_otlp(!exporter_configs.is_empty())
         .persisting(persistent)
+        .passing_through(config.passthrough)
         .with_tail_policies(Arc::clone(&tail_policies))
         .with_memory_limiter(Arc::clone(&memory));
     let (queues, exporters): (Vec<_>, Vec<_>) = exporter_configs
@@ -174,8 +176,14 @@ pub async fn start(config: CollectorConfig) -> Result<RunningCollector, StartErr
     let drain = drain
         .with_exporters(queues)
         .with_tail(tail)
-        .with_aggregator(Arc::clone(&aggregator))
-        .with_adaptive(Arc::clone(&adaptive));
+        .with_group_commit(fsync);
+    let drain = if config.passthrough {
+        drain.without_store()
+    } else {
+        drain
+            .with_aggregator(Arc::clone(&aggregator))
+            .with_adaptive(Arc::clone(&adaptive))
+    };
     let (stop_drain, drain_stopped) = oneshot::channel::<()>();
     let drain = tokio::spawn(drain.run(Arc::clone(&store), async {
         // A dropped sender means the handle is gone: stop as well.

@@ -59,8 +59,9 @@ pub struct CollectorChild {
 }
 
 impl CollectorChild {
-    /// Starts `meshtrace collector` exporting to `export` and waits for its listeners.
-    pub async fn start(export: &str) -> Result<Self, ChildError> {
+    /// Starts `meshtrace collector` exporting to `export` (in pass-through when
+    /// `passthrough`) and waits for its listeners.
+    pub async fn start(export: &str, passthrough: bool) -> Result<Self, ChildError> {
         let exe = std::env::current_exe().map_err(ChildError::Exe)?;
         let mut command = Command::new(&exe);
         command.arg("collector");
@@ -68,6 +69,9 @@ impl CollectorChild {
             command.args([flag, "127.0.0.1:0"]);
         }
         command.args(["--export", export]);
+        if passthrough {
+            command.arg("--passthrough");
+        }
         // The bench's own output is the report: the child logs only warnings unless asked.
         if std::env::var_os("RUST_LOG").is_none() {
             command.env("RUST_LOG", "warn");

@@ -67,7 +67,7 @@ async fn collector(args: BenchCollectorArgs) -> Result<(), BenchError> {
     let (own, url) = match &args.target {
         Some(target) => (None, target.clone()),
         None => {
-            let own = Own::start().await?;
+            let own = Own::start(args.passthrough).await?;
             let url = own.url();
             (Some(own), url)
         }
@@ -139,6 +139,11 @@ fn report(
     let cpu_secs = own.map(|o| o.cpu.as_secs_f64());
     Report {
         target: args.target.clone().unwrap_or_else(|| "spawned".to_owned()),
+        pipeline: match (&args.target, args.passthrough) {
+            (Some(_), _) => None,
+            (None, true) => Some("passthrough"),
+            (None, false) => Some("default"),
+        },
         duration_secs: run.load_time.as_secs_f64(),
         rate: run.plan.rate,
         connections: args.connections,

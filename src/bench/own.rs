@@ -39,10 +39,11 @@ pub struct OwnFigures {
 }
 
 impl Own {
-    /// Starts the sink, then the child exporting to it; the child's CPU clock starts now.
-    pub async fn start() -> Result<Self, BenchError> {
+    /// Starts the sink, then the child exporting to it (in pass-through when `passthrough`);
+    /// the child's CPU clock starts now.
+    pub async fn start(passthrough: bool) -> Result<Self, BenchError> {
         let sink = sink::start().await.map_err(BenchError::Sink)?;
-        let child = CollectorChild::start(&format!("grpc://{}", sink.addr)).await?;
+        let child = CollectorChild::start(&format!("grpc://{}", sink.addr), passthrough).await?;
         let cpu_before = procfs::cpu_time(child.pid)?;
         Ok(Self {
             sink,

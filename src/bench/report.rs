@@ -9,6 +9,9 @@ use serde::Serialize;
 pub struct Report {
     /// `"spawned"` (own collector child and sink) or the `--target` URL.
     pub target: String,
+    /// The own collector's pipeline: `"default"` (store and aggregation) or
+    /// `"passthrough"`; `null` with `--target`.
+    pub pipeline: Option<&'static str>,
     /// How long load was sent, in seconds.
     pub duration_secs: f64,
     /// The `--rate` asked for, in spans per second; `null` when flat out.
@@ -66,7 +69,13 @@ impl Report {
         let none = || "-".to_owned();
         let count = |n: Option<u64>| n.map_or_else(none, group);
         let rows: Vec<(&str, String)> = vec![
-            ("target", self.target.clone()),
+            (
+                "target",
+                match self.pipeline {
+                    Some(pipeline) => format!("{} ({pipeline} pipeline)", self.target),
+                    None => self.target.clone(),
+                },
+            ),
             (
                 "load",
                 format!(

@@ -41,6 +41,10 @@ pub struct BenchCollectorArgs {
     /// Spans per export request.
     #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub batch: u32,
+    /// Start the collector child with `--passthrough` (no store, no aggregation, OTLP
+    /// forwarded as received) instead of its default pipeline.
+    #[arg(long, conflicts_with = "target")]
+    pub passthrough: bool,
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     pub json: bool,

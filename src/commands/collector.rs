@@ -52,6 +52,7 @@ fn config(args: CollectorArgs) -> Result<CollectorConfig, CommandError> {
     config.data_dir = args.data_dir.or(config.data_dir);
     config.admin_token = args.admin_token.map(Secret).or(config.admin_token);
     config.insecure_control |= args.insecure_control;
+    config.passthrough |= args.passthrough;
     if let Some(limit) = args.memory_limit_mib {
         config.memory_limiter.limit_mib = limit;
     }

@@ -141,6 +141,17 @@ pub async fn send(
     (status, headers, String::from_utf8_lossy(&body).into_owned())
 }
 
+/// The value of the sample `name{labels}` on `process`'s `/metrics` (0 when absent).
+pub async fn metric(process: &Process, name: &str, labels: &str) -> f64 {
+    let url = format!("http://{}/metrics", process.addrs["http"]);
+    let (status, _, body) = get(&url, &[]).await;
+    assert_eq!(status, 200);
+    let series = format!("{name}{{{labels}}} ");
+    body.lines()
+        .find_map(|line| line.strip_prefix(&series))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
 /// Polls `url` every 100 ms (at most `timeout`) until `ready` accepts the JSON answer.
 pub async fn poll_json(
     url: &str,

@@ -16,13 +16,15 @@ use super::counters::ExportCounters;
 use super::encode::encode_request;
 use super::persist::{AppendError, DiskItem, DiskReader, DiskWriter};
 
-/// One accepted batch in OTLP form. The spans are shared, so every exporter of a collector
-/// holds the same allocation.
+/// One accepted batch in OTLP form: decoded spans, shared so every exporter of a collector
+/// holds the same allocation, or (pass-through) the received request's bytes.
 #[derive(Debug, Clone)]
 pub struct ExportItem {
+    /// Empty for an item made from bytes.
     resource_spans: Arc<Vec<ResourceSpans>>,
     spans: u64,
-    /// The request encoding, made once for every persistent queue the item goes to.
+    /// The request encoding: made once for every persistent queue the item goes to, or
+    /// given.
     encoded: Arc<OnceLock<Bytes>>,
 }
 
@@ -41,13 +43,27 @@ impl ExportItem {
         }
     }
 
+    /// An encoded `ExportTraceServiceRequest` holding `spans` spans, sent as it is.
+    pub fn encoded(request: Bytes, spans: usize) -> Self {
+        Self {
+            resource_spans: Arc::default(),
+            spans: u64::try_from(spans).unwrap_or(u64::MAX),
+            encoded: Arc::new(OnceLock::from(request)),
+        }
+    }
+
     /// The item as an encoded `ExportTraceServiceRequest`, encoded on first use.
-    fn encoded(&self) -> &Bytes {
+    pub(super) fn encoded_request(&self) -> &Bytes {
         self.encoded
             .get_or_init(|| encode_request(std::slice::from_ref(self)))
     }
 
-    /// The resource spans.
+    /// The encoding, when the item was made from one or has been encoded already.
+    pub(super) fn encoding(&self) -> Option<&Bytes> {
+        self.encoded.get()
+    }
+
+    /// The resource spans (none for an item made from bytes).
     pub fn resource_spans(&self) -> &[ResourceSpans] {
         &self.resource_spans
     }
@@ -151,15 +167,19 @@ impl ExportQueue {
         (queue, rx)
     }
 
-    /// Whether an in-memory queue holds nine tenths of its bound or more: receivers then
-    /// refuse new data (UNAVAILABLE / 429) rather than accept spans the queue would drop. A
-    /// persistent queue refuses through its sender's answer instead, so it is never "nearly
-    /// full" here.
-    pub fn is_nearly_full(&self) -> bool {
+    /// Whether an in-memory queue, with `pending` more spans on their way to it (accepted,
+    /// not yet handed over by the pipeline drain), holds nine tenths of its bound or more:
+    /// receivers then refuse new data (UNAVAILABLE / 429) rather than accept spans the queue
+    /// would drop. A persistent queue refuses through its sender's answer instead, so it is
+    /// never "nearly full" here.
+    pub fn is_nearly_full(&self, pending: u64) -> bool {
         match &self.inner {
             Inner::Memory {
                 capacity, counters, ..
-            } => counters.queued().saturating_mul(10) >= capacity.saturating_mul(9),
+            } => {
+                let held = counters.queued().saturating_add(pending);
+                held.saturating_mul(10) >= capacity.saturating_mul(9)
+            }
             Inner::Disk(_) => false,
         }
     }
@@ -172,6 +192,28 @@ impl ExportQueue {
     /// Queues `item` without waiting on the network (a persistent queue writes it first); a
     /// full or closed queue drops it and counts the spans.
     pub fn try_enqueue(&self, item: ExportItem) -> Result<(), EnqueueError> {
+        self.enqueue(item, true)
+    }
+
+    /// [`try_enqueue`](Self::try_enqueue), but a persistent queue with `fsync` leaves the
+    /// sync to [`sync`](Self::sync): the item is durable once that returns `Ok`.
+    pub fn try_enqueue_deferred(&self, item: ExportItem) -> Result<(), EnqueueError> {
+        self.enqueue(item, false)
+    }
+
+    /// Waits until every item a persistent queue took is on the disk (with `fsync`; a no-op
+    /// otherwise and in memory).
+    pub fn sync(&self) -> Result<(), EnqueueError> {
+        match &self.inner {
+            Inner::Memory { .. } => Ok(()),
+            Inner::Disk(writer) => writer.sync().map_err(|error| {
+                tracing::warn!(%error, "persistent export queue: fsync failed; senders told to retry");
+                EnqueueError::Write
+            }),
+        }
+    }
+
+    fn enqueue(&self, item: ExportItem, sync: bool) -> Result<(), EnqueueError> {
         let spans = item.spans;
         let (tx, capacity, counters) = match &self.inner {
             Inner::Memory {
@@ -180,7 +222,13 @@ impl ExportQueue {
                 counters,
             } => (tx, *capacity, counters),
             Inner::Disk(writer) => {
-                return writer.append(spans, item.encoded()).map_err(|error| match error {
+                let payload = item.encoded_request();
+                let appended = if sync {
+                    writer.append(spans, payload)
+                } else {
+                    writer.append_deferred(spans, payload)
+                };
+                return appended.map_err(|error| match error {
                     AppendError::Full => EnqueueError::Full,
                     AppendError::Io(error) => {
                         tracing::warn!(%error, spans, "persistent export queue: write failed; batch dropped");

@@ -2,12 +2,15 @@
 //!
 //! When the collector exports, each batch also carries its spans in OTLP form: the original
 //! `ResourceSpans` for OTLP receivers (so nothing the store does not keep is lost on the way
-//! to a backend), or a conversion made here, on the receiver's task, for the others.
+//! to a backend), or a conversion made here, on the receiver's task, for the others. In
+//! pass-through ([`Pipeline::forwards_encoded`]) an OTLP/gRPC batch is only the request's
+//! protobuf bytes and its span count ([`Encoded`]): nothing downstream needs it decoded.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use arc_swap::ArcSwap;
+use bytes::Bytes;
 use opentelemetry_proto::tonic::trace::v1::ResourceSpans;
 use sampler::tail::TailPolicySet;
 use tokio::sync::{mpsc, oneshot};
@@ -28,6 +31,9 @@ pub struct Accepted {
     pub spans: SpanBatch,
     /// The same spans in OTLP form for the exporters; `None` when nothing is exported.
     pub otlp: Option<Vec<ResourceSpans>>,
+    /// The batch as the request it arrived in, for the exporters instead of `otlp` (which
+    /// is then `None`). In pass-through `spans` is empty too: nothing was decoded.
+    pub encoded: Option<Encoded>,
     /// Told once the batch is in every persistent export queue (or could not be written);
     /// `None` when the submitter does not wait.
     pub persisted: Option<oneshot::Sender<Result<(), NotPersisted>>>,
@@ -39,9 +45,38 @@ impl Accepted {
         Self {
             spans,
             otlp,
+            encoded: None,
             persisted: None,
         }
     }
+
+    /// A batch nobody waits on whose exporters get `encoded` as received; `spans` are its
+    /// spans decoded, or empty (pass-through).
+    pub fn encoded(spans: SpanBatch, encoded: Encoded) -> Self {
+        Self {
+            encoded: Some(encoded),
+            ..Self::new(spans, None)
+        }
+    }
+
+    /// Whether the spans are still only in `encoded` (a pass-through batch).
+    pub fn is_undecoded(&self) -> bool {
+        self.spans.is_empty() && self.encoded.as_ref().is_some_and(|e| e.spans > 0)
+    }
+
+    /// How many spans the batch holds.
+    pub fn span_count(&self) -> usize {
+        self.encoded.as_ref().map_or(self.spans.len(), |e| e.spans)
+    }
+}
+
+/// An `ExportTraceServiceRequest` as received, checked by a walk of its encoding.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    /// The request's protobuf bytes.
+    pub request: Bytes,
+    /// How many spans it holds (every one valid).
+    pub spans: usize,
 }
 
 /// A persistent export queue was full or could not write the batch (counted as dropped
@@ -78,11 +113,15 @@ pub struct Pipeline {
     refused: Arc<AtomicU64>,
     counters: Arc<IngestCounters>,
     carry_otlp: bool,
+    passthrough: bool,
     persistent: bool,
     tail: Option<Arc<ArcSwap<TailPolicySet>>>,
     memory: Arc<MemoryLimiter>,
     /// The exporters' queues, watched for back-pressure.
     exporters: Arc<[ExportQueue]>,
+    /// Spans sent into the channel the drain has not taken yet: on their way to the
+    /// exporters' queues, so they count against them.
+    pending: Arc<AtomicU64>,
 }
 
 impl Pipeline {
@@ -91,23 +130,33 @@ impl Pipeline {
         // `mpsc::channel` panics on zero; config validation rejects zero, this keeps the
         // constructor total.
         let (tx, rx) = mpsc::channel(capacity.max(1));
+        let pending = Arc::new(AtomicU64::new(0));
         let pipeline = Pipeline {
             tx,
             refused: Arc::new(AtomicU64::new(0)),
             counters: Arc::new(IngestCounters::default()),
             carry_otlp: false,
+            passthrough: false,
             persistent: false,
             tail: None,
             memory: Arc::new(MemoryLimiter::default()),
             exporters: Arc::from(Vec::new()),
+            pending: Arc::clone(&pending),
         };
-        (pipeline, PipelineDrain::new(rx))
+        (pipeline, PipelineDrain::new(rx, pending))
     }
 
     /// Makes batches carry their OTLP form too (set when the collector has exporters,
     /// before the pipeline is cloned into receivers).
     pub fn carrying_otlp(mut self, carry: bool) -> Self {
         self.carry_otlp = carry;
+        self
+    }
+
+    /// Lets OTLP/gRPC batches travel as their received bytes while nothing needs them
+    /// decoded (set in pass-through, where neither the store nor aggregation runs).
+    pub fn passing_through(mut self, passthrough: bool) -> Self {
+        self.passthrough = passthrough;
         self
     }
 
@@ -148,6 +197,14 @@ impl Pipeline {
                 .is_none_or(|policies| policies.load().is_keep_all())
     }
 
+    /// Whether a batch may be submitted as received bytes now (see
+    /// [`submit_encoded`](Self::submit_encoded)): in pass-through, while tail sampling keeps
+    /// every trace (a policy set may arrive at any time; the drain decodes what crosses the
+    /// change).
+    pub fn forwards_encoded(&self) -> bool {
+        self.passthrough && self.carries_otlp()
+    }
+
     /// Offers a batch without waiting; its OTLP form, when needed, is converted from it.
     pub fn try_submit(&self, spans: SpanBatch) -> Result<(), SubmitError> {
         let otlp = self.carries_otlp().then(|| to_resource_spans(&spans));
@@ -183,6 +240,29 @@ impl Pipeline {
         self.send_durably(Accepted::new(spans, otlp)).await
     }
 
+    /// A validated request with `spans` spans, waiting like [`submit`](Self::submit); for
+    /// when [`forwards_encoded`](Self::forwards_encoded) says so.
+    pub async fn submit_encoded(&self, request: Bytes, spans: usize) -> Result<(), SubmitError> {
+        let encoded = Encoded { request, spans };
+        self.send_durably(Accepted::encoded(Vec::new(), encoded))
+            .await
+    }
+
+    /// `spans`, decoded from `request` (every span of it), waiting like
+    /// [`submit`](Self::submit); the exporters get `request` as received instead of a copy
+    /// of the decoded form re-encoded. Only while [`carries_otlp`](Self::carries_otlp).
+    pub async fn submit_with_request(
+        &self,
+        spans: SpanBatch,
+        request: Bytes,
+    ) -> Result<(), SubmitError> {
+        let encoded = Encoded {
+            request,
+            spans: spans.len(),
+        };
+        self.send_durably(Accepted::encoded(spans, encoded)).await
+    }
+
     async fn send_durably(&self, mut batch: Accepted) -> Result<(), SubmitError> {
         if !self.persistent {
             return self.send(batch);
@@ -203,11 +283,16 @@ impl Pipeline {
             self.refused.fetch_add(1, Ordering::Relaxed);
             return Err(SubmitError::MemoryLimit);
         }
-        if self.exporters.iter().any(ExportQueue::is_nearly_full) {
+        let pending = self.pending.load(Ordering::Relaxed);
+        if self.exporters.iter().any(|q| q.is_nearly_full(pending)) {
             self.refused.fetch_add(1, Ordering::Relaxed);
             return Err(SubmitError::ExportBacklog);
         }
+        // Counted before the drain can take it (it subtracts on receipt), undone if refused.
+        let spans = u64::try_from(batch.span_count()).unwrap_or(u64::MAX);
+        self.pending.fetch_add(spans, Ordering::Relaxed);
         self.tx.try_send(batch).map_err(|err| {
+            self.pending.fetch_sub(spans, Ordering::Relaxed);
             self.refused.fetch_add(1, Ordering::Relaxed);
             match err {
                 mpsc::error::TrySendError::Full(_) => SubmitError::Full,
@@ -278,6 +363,31 @@ mod tests {
         let taken = rx.recv().await.unwrap();
         counters.release(taken.spans());
         assert_eq!(pipeline.try_submit(Vec::new()), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn spans_still_in_the_channel_count_against_the_export_queue() {
+        use crate::export::ExportCounters;
+
+        let counters = Arc::new(ExportCounters::default());
+        let (queue, _rx) = ExportQueue::bounded(10, Arc::clone(&counters));
+        let (pipeline, mut drain) = Pipeline::bounded(8);
+        let pipeline = pipeline.with_export_pressure(vec![queue]);
+        let spans = |n: u64| -> SpanBatch {
+            (1..=n)
+                .map(|t| stored(u128::from(t), 1, None, "a", "op"))
+                .collect()
+        };
+        // The drain is behind: 9 spans wait in the channel, none in the queue yet.
+        pipeline.try_submit(spans(9)).unwrap();
+        assert_eq!(
+            pipeline.try_submit(spans(1)),
+            Err(SubmitError::ExportBacklog),
+            "the queue would be nine tenths full once the drain catches up"
+        );
+        // Taken by the drain (and, here, not queued): room again.
+        drain.recv().await.unwrap();
+        assert_eq!(pipeline.try_submit(spans(1)), Ok(()));
     }
 
     #[tokio::test]

@@ -16,6 +16,6 @@ pub mod memory;
 mod sink;
 mod tail_tasks;
 
-pub use channel::{Accepted, NotPersisted, Pipeline, SpanBatch, SubmitError};
+pub use channel::{Accepted, Encoded, NotPersisted, Pipeline, SpanBatch, SubmitError};
 pub use counters::{IngestCounters, Receiver, Refusal, Sample};
 pub use drain::PipelineDrain;

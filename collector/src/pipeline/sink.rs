@@ -1,5 +1,6 @@
-//! Where delivered spans go: the store and, without waiting, every exporter's queue. The
-//! drain and every tail-sampling shard task hold one (cloned), so shards deliver in parallel.
+//! Where delivered spans go: the store (unless the collector passes through) and, without
+//! waiting, every exporter's queue. The drain and every tail-sampling shard task hold one
+//! (cloned), so shards deliver in parallel.
 
 use std::sync::Arc;
 
@@ -10,7 +11,8 @@ use crate::store::{StoredSpan, TraceStore};
 /// The store and the exporters' queues.
 #[derive(Debug, Clone)]
 pub(super) struct Sink {
-    pub store: Arc<TraceStore>,
+    /// `None` in pass-through.
+    pub store: Option<Arc<TraceStore>>,
     pub exporters: Vec<ExportQueue>,
 }
 
@@ -26,22 +28,55 @@ impl Sink {
 
     /// Delivers a batch as accepted; `Err` when a persistent queue did not take it.
     pub fn deliver(&self, batch: Accepted) -> Result<(), NotPersisted> {
+        self.deliver_with(batch, true)
+    }
+
+    /// [`deliver`](Self::deliver) leaving persistent queues' fsync to [`sync`](Self::sync)
+    /// (group commit): the batch is durable only once that returns `Ok`.
+    pub fn deliver_deferred(&self, batch: Accepted) -> Result<(), NotPersisted> {
+        self.deliver_with(batch, false)
+    }
+
+    /// Syncs every persistent queue; `Err` when one could not.
+    pub fn sync(&self) -> Result<(), NotPersisted> {
+        let mut synced = Ok(());
+        for queue in &self.exporters {
+            if queue.sync().is_err() {
+                synced = Err(NotPersisted);
+            }
+        }
+        synced
+    }
+
+    fn deliver_with(&self, batch: Accepted, sync: bool) -> Result<(), NotPersisted> {
         let mut persisted = Ok(());
-        if !self.exporters.is_empty() && !batch.spans.is_empty() {
-            let otlp = batch
-                .otlp
-                .unwrap_or_else(|| to_resource_spans(&batch.spans));
-            let item = ExportItem::new(Arc::new(otlp));
+        if !self.exporters.is_empty() && batch.span_count() > 0 {
+            let item = match batch.encoded {
+                // The request as received (every span valid) goes out as it is.
+                Some(encoded) => ExportItem::encoded(encoded.request, encoded.spans),
+                None => ExportItem::new(Arc::new(
+                    batch
+                        .otlp
+                        .unwrap_or_else(|| to_resource_spans(&batch.spans)),
+                )),
+            };
             for queue in &self.exporters {
                 // A full queue drops the batch for that exporter and counts it; the store
                 // and the other exporters still get it. A persistent one also tells the
                 // sender, who retries (the others may then get the batch twice).
-                if queue.try_enqueue(item.clone()).is_err() && queue.is_persistent() {
+                let queued = if sync {
+                    queue.try_enqueue(item.clone())
+                } else {
+                    queue.try_enqueue_deferred(item.clone())
+                };
+                if queued.is_err() && queue.is_persistent() {
                     persisted = Err(NotPersisted);
                 }
             }
         }
-        self.store.insert(batch.spans);
+        if let Some(store) = &self.store {
+            store.insert(batch.spans);
+        }
         persisted
     }
 }

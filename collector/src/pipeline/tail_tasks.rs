@@ -236,8 +236,9 @@ mod tests {
             Arc::new(TailCounters::default()),
             2,
         );
+        let store = Arc::new(TraceStore::new(StoreConfig::default()));
         let sink = Sink {
-            store: Arc::new(TraceStore::new(StoreConfig::default())),
+            store: Some(Arc::clone(&store)),
             exporters: Vec::new(),
         };
         let mut router = TailRouter::spawn(shards, &sink);
@@ -260,7 +261,7 @@ mod tests {
             Some(now),
             "all decided and delivered"
         );
-        assert_eq!(sink.store.stats().traces, 8);
+        assert_eq!(store.stats().traces, 8);
         router.finish().await;
     }
 }

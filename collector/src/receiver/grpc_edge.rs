@@ -3,11 +3,11 @@
 //! OTLP codes and are counted like every other refusal.
 //!
 //! tonic answers an oversized message with `OUT_OF_RANGE` (or `RESOURCE_EXHAUSTED` after
-//! decompression) and a protobuf decode failure with `INTERNAL`; OTLP wants
-//! `RESOURCE_EXHAUSTED` and `INVALID_ARGUMENT`. tonic puts the [`tonic::Status`] of such a
+//! decompression) and a codec failure with `INTERNAL`; OTLP wants `RESOURCE_EXHAUSTED` and
+//! `INVALID_ARGUMENT`. tonic puts the [`tonic::Status`] of such a
 //! trailers-only response in its extensions, which is what is read here. The handler itself
-//! only ever refuses with `UNAVAILABLE` (counted where it happens), so nothing is counted
-//! twice. zstd requests are inflated here first (`grpc_zstd`), within the bounds the HTTP
+//! refuses with `UNAVAILABLE` or `INVALID_ARGUMENT` (counted where it happens, and not
+//! read here), so nothing is counted twice. zstd requests are inflated here first (`grpc_zstd`), within the bounds the HTTP
 //! receivers use.
 
 use std::convert::Infallible;
@@ -16,7 +16,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::TraceServiceServer;
 use tonic::Code;
 use tonic::body::Body;
 use tonic::codegen::Service;
@@ -24,10 +23,10 @@ use tonic::server::NamedService;
 
 use super::error::ReceiveError;
 use super::grpc_zstd;
-use super::otlp_grpc::OtlpGrpcReceiver;
+use super::raw_grpc::TraceServer;
 use crate::pipeline::{IngestCounters, Receiver};
 
-type Inner = TraceServiceServer<OtlpGrpcReceiver>;
+type Inner = TraceServer;
 
 /// The OTLP/gRPC trace service with OTLP status codes and refusal counters at the edge.
 #[derive(Debug, Clone)]

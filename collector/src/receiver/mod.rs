@@ -12,6 +12,8 @@ mod http_body;
 pub mod otlp;
 mod otlp_grpc;
 mod otlp_http;
+pub mod otlp_wire;
+mod raw_grpc;
 pub mod zipkin;
 
 pub use error::{ErrorBody, RETRY_AFTER, ReceiveError};

@@ -2,10 +2,13 @@
 //!
 //! Each span is checked on its own; a malformed span is rejected and counted while the rest
 //! of the request goes on, as OTLP partial success requires. [`ingest`] is the one path both
-//! OTLP receivers (gRPC and HTTP) take from a decoded request to the pipeline.
+//! OTLP receivers (gRPC and HTTP) take from a decoded request to the pipeline;
+//! [`ingest_protobuf`] the one they take from protobuf bytes, which in pass-through skips
+//! decoding (`otlp_wire`).
 
 use std::sync::Arc;
 
+use bytes::Bytes;
 use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
@@ -15,8 +18,10 @@ use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, Span, Status};
 
 use super::error::ReceiveError;
+use super::otlp_wire;
 use crate::pipeline::{Pipeline, Receiver};
 use crate::store::{SpanEvent, SpanStatus, StoredSpan};
+use prost::Message;
 
 /// Service name used when a resource has no `service.name`, as the OpenTelemetry SDKs do.
 pub const UNKNOWN_SERVICE: &str = "unknown_service";
@@ -86,6 +91,62 @@ pub async fn ingest(
     })
 }
 
+/// The format named when protobuf bytes are refused.
+const PROTOBUF: &str = "OTLP/protobuf";
+
+/// [`ingest`] from an encoded `ExportTraceServiceRequest`. In pass-through (see
+/// [`Pipeline::forwards_encoded`]) the bytes are checked by a walk of their encoding and a
+/// request whose spans are all valid is handed on as received, with its exact span count;
+/// otherwise (or when a span must be rejected) the request is decoded, and the exporters
+/// still get it as received when every span is valid.
+pub async fn ingest_protobuf(
+    pipeline: &Pipeline,
+    receiver: Receiver,
+    request: Bytes,
+) -> Result<ExportTraceServiceResponse, ReceiveError> {
+    if pipeline.forwards_encoded() {
+        let scan = otlp_wire::scan(&request).map_err(|error| ReceiveError::Malformed {
+            format: PROTOBUF,
+            reason: error.to_string(),
+        })?;
+        // Spans with bad ids leave through the decoding path, which removes them: rare, and
+        // one place decides partial success.
+        if scan.rejected == 0 {
+            if scan.spans > 0 {
+                pipeline.submit_encoded(request, scan.spans).await?;
+                pipeline.counters().add_accepted(receiver, scan.spans);
+            }
+            return Ok(ExportTraceServiceResponse::default());
+        }
+    }
+    let decoded = decode_protobuf(&request)?;
+    if !pipeline.carries_otlp() {
+        return ingest(pipeline, receiver, decoded).await;
+    }
+    // Exporting: the exporters get the request as received when every span is valid, with
+    // no copy of the decoded form and no re-encoding.
+    let converted = convert_request(decoded);
+    if converted.rejected > 0 {
+        // Rare: the decoded form, less the rejected spans, is what goes on.
+        return ingest(pipeline, receiver, decode_protobuf(&request)?).await;
+    }
+    let accepted = converted.spans.len();
+    if accepted > 0 {
+        pipeline
+            .submit_with_request(converted.spans, request)
+            .await?;
+        pipeline.counters().add_accepted(receiver, accepted);
+    }
+    Ok(ExportTraceServiceResponse::default())
+}
+
+fn decode_protobuf(request: &[u8]) -> Result<ExportTraceServiceRequest, ReceiveError> {
+    ExportTraceServiceRequest::decode(request).map_err(|error| ReceiveError::Malformed {
+        format: PROTOBUF,
+        reason: error.to_string(),
+    })
+}
+
 fn partial_success(rejected: usize, first: Option<SpanError>) -> Option<ExportTracePartialSuccess> {
     if rejected == 0 {
         return None;
@@ -125,7 +186,7 @@ pub fn convert_request(request: ExportTraceServiceRequest) -> Converted {
 pub fn retain_valid(resource_spans: &mut Vec<ResourceSpans>) {
     for rs in resource_spans.iter_mut() {
         for scope in &mut rs.scope_spans {
-            scope.spans.retain(|span| check_ids(span).is_ok());
+            scope.spans.retain(|span| span_ids(span).is_ok());
         }
         rs.scope_spans.retain(|scope| !scope.spans.is_empty());
     }
@@ -138,7 +199,7 @@ pub fn convert_span(
     service: &Arc<str>,
     resource: &Arc<[KeyValue]>,
 ) -> Result<StoredSpan, SpanError> {
-    let (trace_id, span_id, parent_span_id) = check_ids(&span)?;
+    let (trace_id, span_id, parent_span_id) = span_ids(&span)?;
     Ok(StoredSpan {
         trace_id,
         span_id,
@@ -157,21 +218,21 @@ pub fn convert_span(
 }
 
 /// Trace id, span id and parent of a span.
-type Ids = ([u8; 16], [u8; 8], Option<[u8; 8]>);
+pub type Ids = ([u8; 16], [u8; 8], Option<[u8; 8]>);
 
-/// The span's ids, checked: the one rule deciding which spans are rejected.
-fn check_ids(span: &Span) -> Result<Ids, SpanError> {
-    let trace_id = <[u8; 16]>::try_from(span.trace_id.as_slice())
-        .map_err(|_| SpanError::TraceIdLength(span.trace_id.len()))?;
-    if trace_id == [0; 16] {
+/// A span's ids (trace, span, parent as received), checked: the one rule deciding which
+/// spans are rejected, on the decoded path and in the pass-through walk (`otlp_wire`).
+pub fn check_ids(trace_id: &[u8], span_id: &[u8], parent: &[u8]) -> Result<Ids, SpanError> {
+    let trace =
+        <[u8; 16]>::try_from(trace_id).map_err(|_| SpanError::TraceIdLength(trace_id.len()))?;
+    if trace == [0; 16] {
         return Err(SpanError::TraceIdZero);
     }
-    let span_id = <[u8; 8]>::try_from(span.span_id.as_slice())
-        .map_err(|_| SpanError::SpanIdLength(span.span_id.len()))?;
-    if span_id == [0; 8] {
+    let span = <[u8; 8]>::try_from(span_id).map_err(|_| SpanError::SpanIdLength(span_id.len()))?;
+    if span == [0; 8] {
         return Err(SpanError::SpanIdZero);
     }
-    let parent_span_id = match span.parent_span_id.as_slice() {
+    let parent_span_id = match parent {
         [] => None,
         bytes => match <[u8; 8]>::try_from(bytes) {
             Ok(id) if id == [0; 8] => None,
@@ -179,7 +240,12 @@ fn check_ids(span: &Span) -> Result<Ids, SpanError> {
             Err(_) => return Err(SpanError::ParentSpanIdLength(bytes.len())),
         },
     };
-    Ok((trace_id, span_id, parent_span_id))
+    Ok((trace, span, parent_span_id))
+}
+
+/// [`check_ids`] of a decoded span.
+fn span_ids(span: &Span) -> Result<Ids, SpanError> {
+    check_ids(&span.trace_id, &span.span_id, &span.parent_span_id)
 }
 
 /// The `service.name` string attribute of a resource, or [`UNKNOWN_SERVICE`].
@@ -311,6 +377,24 @@ mod tests {
             spans[0].trace_state, "vendor=1",
             "fields the store drops survive"
         );
+    }
+
+    #[tokio::test]
+    async fn an_exporting_pipeline_gets_the_received_bytes_beside_the_decoded_spans() {
+        let (pipeline, mut drain) = Pipeline::bounded(4);
+        let pipeline = pipeline.carrying_otlp(true);
+        let req = request("checkout", vec![otlp_span(&TRACE, &SPAN, &[], "ok")]);
+        let bytes = Bytes::from(req.encode_to_vec());
+        let response = ingest_protobuf(&pipeline, Receiver::OtlpHttp, bytes.clone())
+            .await
+            .unwrap();
+        assert_eq!(response.partial_success, None);
+        let batch = drain.recv_accepted().await.unwrap();
+        assert_eq!(batch.spans.len(), 1, "decoded for the store");
+        assert!(batch.otlp.is_none(), "no copy of the decoded form");
+        let encoded = batch.encoded.unwrap();
+        assert_eq!((encoded.request, encoded.spans), (bytes, 1));
+        assert_eq!(pipeline.counters().accepted(Receiver::OtlpHttp), 1);
     }
 
     #[test]

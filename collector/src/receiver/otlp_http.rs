@@ -1,8 +1,9 @@
 //! OTLP/HTTP `POST /v1/traces`: protobuf or JSON (the OTLP/JSON mapping: hex ids, int64 as
 //! strings), gzip accepted, answered in the request's own content type.
 //!
-//! Decoding is the only part that differs from OTLP/gRPC; from the decoded request on, both
-//! take [`ingest`].
+//! Decoding is the only part that differs from OTLP/gRPC: protobuf bodies take
+//! [`ingest_protobuf`] as gRPC requests do (forwarded undecoded in pass-through), JSON ones
+//! are decoded and take [`ingest`].
 
 use axum::Router;
 use axum::body::Body;
@@ -18,7 +19,7 @@ use serde::Serialize;
 
 use super::error::{ErrorBody, ReceiveError};
 use super::http_body::{self, Format};
-use super::otlp::ingest;
+use super::otlp::{ingest, ingest_protobuf};
 use crate::pipeline::{Pipeline, Receiver};
 
 /// The path OTLP/HTTP exporters post traces to.
@@ -63,8 +64,13 @@ async fn handle(
     body: Body,
 ) -> Result<ExportTraceServiceResponse, ReceiveError> {
     let bytes = http_body::read(headers, body, shared.max_request_bytes).await?;
-    let request = decode(format, &bytes)?;
-    ingest(&shared.pipeline, Receiver::OtlpHttp, request).await
+    match format {
+        Format::Protobuf => ingest_protobuf(&shared.pipeline, Receiver::OtlpHttp, bytes).await,
+        Format::Json => {
+            let request = decode(format, &bytes)?;
+            ingest(&shared.pipeline, Receiver::OtlpHttp, request).await
+        }
+    }
 }
 
 /// Decodes an export request in `format`.

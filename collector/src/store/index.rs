@@ -54,7 +54,16 @@ impl Indexes {
             .insert((span.start_unix_nano, seq), Arc::clone(span));
         svc.by_duration
             .insert((span.duration_nanos(), seq), Arc::clone(span));
-        let op = svc.operations.entry(span.name.clone()).or_default();
+        // Looked up before inserting: most spans' operation is known, and an entry would
+        // allocate its name every time.
+        if !svc.operations.contains_key(&span.name) {
+            svc.operations
+                .insert(span.name.clone(), OperationIndex::default());
+        }
+        // Just inserted when it was missing: never `None`.
+        let Some(op) = svc.operations.get_mut(&span.name) else {
+            return;
+        };
         op.by_start
             .insert((span.start_unix_nano, seq), Arc::clone(span));
         *op.kinds.entry(span.kind).or_default() += 1;

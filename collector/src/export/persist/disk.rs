@@ -71,6 +71,12 @@ pub(super) struct State {
     pub(super) pending_bytes: u64,
     /// No more appends will come.
     pub(super) closed: bool,
+    /// With `fsync`: records were written to the current segment since its last sync
+    /// (appends deferred to one [`DiskWriter::sync`] for a group of batches).
+    pub(super) unsynced: bool,
+    /// Syncing deferred records failed (while leaving a segment): the next
+    /// [`DiskWriter::sync`] must report it.
+    pub(super) sync_lost: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -84,7 +90,7 @@ pub(super) struct Handed {
 /// The appending side, held by the pipeline drain; dropping it lets the reader finish.
 #[derive(Debug)]
 pub struct DiskWriter {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
 }
 
 /// The exporter task's side.
@@ -134,6 +140,30 @@ impl DiskWriter {
     /// Appends one batch (`payload` holds `spans` spans) and wakes the reader. Never waits on
     /// the network; with `fsync` it waits for the disk.
     pub fn append(&self, spans: u64, payload: &[u8]) -> Result<(), AppendError> {
+        self.append_with(spans, payload, true)
+    }
+
+    /// [`append`](Self::append) without waiting for the disk even with `fsync`: the batch is
+    /// durable only once [`sync`](Self::sync) has returned `Ok` (group commit: one sync for
+    /// all the batches appended meanwhile).
+    pub fn append_deferred(&self, spans: u64, payload: &[u8]) -> Result<(), AppendError> {
+        self.append_with(spans, payload, false)
+    }
+
+    /// With `fsync`, waits until every batch appended so far is on the disk; without, does
+    /// nothing.
+    pub fn sync(&self) -> io::Result<()> {
+        let mut state = self.shared.lock();
+        if std::mem::take(&mut state.sync_lost) {
+            state.unsynced = false;
+            return Err(io::Error::other(
+                "deferred records could not be synced when their segment was left",
+            ));
+        }
+        state.sync_deferred()
+    }
+
+    fn append_with(&self, spans: u64, payload: &[u8], sync: bool) -> Result<(), AppendError> {
         let shared = &self.shared;
         let record = segment::encode(spans, payload);
         let len = record.len() as u64;
@@ -143,7 +173,7 @@ impl DiskWriter {
             shared.counters.add_dropped(spans);
             return Err(AppendError::Full);
         }
-        if let Err(error) = state.write(shared, &record) {
+        if let Err(error) = state.write(shared, &record, sync) {
             drop(state);
             shared.counters.add_dropped(spans);
             return Err(error.into());
@@ -166,14 +196,20 @@ impl Drop for DiskWriter {
 }
 
 impl State {
-    /// Writes `record` at the end of the current segment, starting a new one when it is full.
-    fn write(&mut self, shared: &Shared, record: &[u8]) -> io::Result<()> {
+    /// Writes `record` at the end of the current segment, starting a new one when it is full;
+    /// with `fsync`, syncs it now when `sync`, else leaves it for [`DiskWriter::sync`].
+    fn write(&mut self, shared: &Shared, record: &[u8], sync: bool) -> io::Result<()> {
         let full = |id: &u64| {
             self.segments
                 .get(id)
                 .is_none_or(|end| *end >= shared.segment_bytes)
         };
         if self.writer.as_ref().is_none_or(|(id, _)| full(id)) {
+            // A segment is left only once what was deferred in it is on the disk.
+            if let Err(error) = self.sync_deferred() {
+                self.sync_lost = true;
+                return Err(error);
+            }
             let id = self.next_id;
             let file = create_segment(&shared.dir, id, shared.fsync)?;
             self.next_id += 1;
@@ -185,7 +221,7 @@ impl State {
         };
         let end = self.segments.get(id).copied().unwrap_or(FIRST_RECORD);
         let written = file.write_all(record).and_then(|()| {
-            if shared.fsync {
+            if shared.fsync && sync {
                 file.sync_data()
             } else {
                 Ok(())
@@ -194,11 +230,28 @@ impl State {
         if let Err(error) = written {
             // Cut off whatever part was written; the next append starts a fresh segment.
             let _ = file.set_len(end);
+            if self.sync_deferred().is_err() {
+                self.sync_lost = true;
+            }
             self.writer = None;
             return Err(error);
         }
         self.segments.insert(*id, end + record.len() as u64);
+        if shared.fsync && !sync {
+            self.unsynced = true;
+        }
         Ok(())
+    }
+
+    /// Syncs the current segment if records were written to it unsynced.
+    fn sync_deferred(&mut self) -> io::Result<()> {
+        if !std::mem::take(&mut self.unsynced) {
+            return Ok(());
+        }
+        match &self.writer {
+            Some((_, file)) => file.sync_data(),
+            None => Ok(()),
+        }
     }
 
     /// Where the first record not yet acknowledged starts.

@@ -144,6 +144,8 @@ pub fn open(
             handed: VecDeque::new(),
             pending_bytes: found.bytes,
             closed: false,
+            unsynced: false,
+            sync_lost: false,
         }),
         notify: Notify::new(),
         counters,

@@ -169,3 +169,34 @@ fn an_unusable_directory_is_an_error_naming_it() {
     .unwrap_err();
     assert!(err.to_string().contains("not-a-dir"), "{err}");
 }
+
+#[tokio::test]
+async fn deferred_appends_are_synced_together_and_across_segments() {
+    let dir = TestDir::new("persist-group-commit");
+    let config = PersistConfig {
+        fsync: true,
+        // Two records per segment: the group below crosses segments.
+        segment_bytes: 40,
+        ..config(&dir)
+    };
+    let (writer, _reader, _, counters) = open_counted(&config);
+    for n in 1..=5u8 {
+        writer.append_deferred(u64::from(n), &[n; 10]).unwrap();
+    }
+    assert!(
+        writer.shared.lock().unsynced,
+        "the last segment waits for its sync"
+    );
+    writer.sync().unwrap();
+    assert!(!writer.shared.lock().unsynced);
+    writer.sync().unwrap();
+    assert_eq!(counters.queued(), 15);
+    assert!(segments(&dir) >= 3, "{} segments", segments(&dir));
+    drop((writer, _reader));
+
+    let (_writer, mut reader, found, _) = open_counted(&config);
+    assert_eq!((found.records, found.spans, found.corrupt), (5, 15, 0));
+    for n in 1..=5u8 {
+        assert_eq!(&next(&mut reader).await.unwrap().payload[..], &[n; 10][..]);
+    }
+}
