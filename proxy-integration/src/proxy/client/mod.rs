@@ -16,7 +16,7 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tower::Service;
 
 use super::ProxyError;
@@ -33,16 +33,19 @@ pub struct UpstreamClient {
     http2: Client<HttpConnector, Incoming>,
 }
 
-/// Builds a worker's clients; connecting to an upstream gives up after `connect_timeout`.
-pub fn upstream_client(connect_timeout: Duration) -> UpstreamClient {
+/// Builds a worker's clients: connecting to an upstream gives up after `connect_timeout`, and
+/// a connection unused for `idle_timeout` is closed.
+pub fn upstream_client(connect_timeout: Duration, idle_timeout: Duration) -> UpstreamClient {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector.set_connect_timeout(Some(connect_timeout));
     let http2 = Client::builder(TokioExecutor::new())
         .http2_only(true)
+        .pool_idle_timeout(idle_timeout)
+        .pool_timer(TokioTimer::new())
         .build(connector);
     UpstreamClient {
-        http1: Pool::new(connect_timeout),
+        http1: Pool::new(connect_timeout, idle_timeout),
         http2,
     }
 }
@@ -77,29 +80,42 @@ impl Service<Request<Incoming>> for UpstreamClient {
 }
 
 /// Sends over a pooled connection when one is open, else over a new one. A pooled connection
-/// the upstream closed just before it was taken gives the request back unsent: it then goes
-/// on the next connection, as hyper-util's client retries canceled requests.
+/// the upstream closed just as it was taken gives the request back unsent (hyper had not
+/// written a byte of it, so any method is safe to resend): it then goes once more, on a new
+/// connection. This is hyper-util's `retry_canceled_requests`: only a reused connection's
+/// unsent request is retried, never one that a new connection gave back or that went out.
 async fn send_http1(
     pool: Pool,
     authority: Authority,
-    mut request: Request<Incoming>,
+    request: Request<Incoming>,
 ) -> Result<Response<UpstreamBody>, ProxyError> {
-    while let Some(mut sender) = pool.take(&authority) {
-        if sender.ready().await.is_err() {
-            continue;
-        }
-        match sender.try_send_request(request).await {
+    let request = match ready_pooled(&pool, &authority).await {
+        Some(mut sender) => match sender.try_send_request(request).await {
             Ok(response) => return Ok(check_in_later(response, pool, authority, sender)),
             Err(mut e) => match e.take_message() {
-                Some(unsent) => request = unsent,
+                Some(unsent) => {
+                    tracing::debug!(error = %e.into_error(), "pooled connection closed; resending on a new one");
+                    unsent
+                }
                 None => return Err(e.into_error().into()),
             },
-        }
-    }
+        },
+        None => request,
+    };
     let mut sender = pool.connect(&authority).await?;
     sender.ready().await?;
     let response = sender.send_request(request).await?;
     Ok(check_in_later(response, pool, authority, sender))
+}
+
+/// A pooled connection to `authority` ready for a request; ones found closed are dropped.
+async fn ready_pooled(pool: &Pool, authority: &Authority) -> Option<Sender> {
+    while let Some(mut sender) = pool.take(authority) {
+        if sender.ready().await.is_ok() {
+            return Some(sender);
+        }
+    }
+    None
 }
 
 fn check_in_later(

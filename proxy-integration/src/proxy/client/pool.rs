@@ -1,79 +1,109 @@
 //! A worker's HTTP/1.1 keep-alive connections to its upstreams, on `hyper::client::conn`: a
 //! connection is taken for one exchange and handed back when the response body has been read
 //! to its end (then it is ready for the next request). Most recently used first, so the
-//! connections in use stay warm; at most [`MAX_IDLE_PER_HOST`] idle per upstream.
+//! connections in use stay warm; at most [`MAX_IDLE_PER_HOST`] idle per upstream. A connection
+//! idle for the pool's idle timeout is closed: checked when one is taken, and a sweep of every
+//! upstream runs when a connection is handed back at least one idle timeout after the last
+//! sweep (no timer, no task).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use fnv::FnvBuildHasher;
 use http::uri::Authority;
 use hyper::body::Incoming;
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 use crate::proxy::ProxyError;
 
-/// Idle connections kept per upstream; more are closed when handed back.
+/// Idle connections kept per upstream; past it, the longest idle one is closed.
 const MAX_IDLE_PER_HOST: usize = 256;
 
 /// One HTTP/1.1 connection's request half.
 pub(super) type Sender = SendRequest<Incoming>;
 
-/// FNV-1a: authorities are short, and the pool is the worker's own (no hostile keys to
-/// resist at this point: every key is an upstream the mesh routes to).
+/// A connection waiting in the pool, and since when.
 #[derive(Debug)]
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
+struct Idle {
+    sender: Sender,
+    since: Instant,
 }
 
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut hash = self.0;
-        for &b in bytes {
-            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = hash;
-    }
+/// Every upstream's idle connections, oldest first; and when they were last swept.
+#[derive(Debug)]
+struct Conns {
+    /// FNV: authorities are short, and every key is an upstream the mesh routes to (no
+    /// hostile keys to resist here).
+    by_authority: HashMap<Authority, VecDeque<Idle>, FnvBuildHasher>,
+    swept: Instant,
 }
 
-type Idle = HashMap<Authority, Vec<Sender>, BuildHasherDefault<Fnv>>;
+impl Conns {
+    /// Drops every connection idle for `timeout` or closed, and upstreams left with none.
+    fn sweep(&mut self, now: Instant, timeout: Duration) -> Vec<Idle> {
+        self.swept = now;
+        let mut gone = Vec::new();
+        self.by_authority.retain(|_, idle| {
+            while let Some(oldest) = idle.pop_front() {
+                if now.saturating_duration_since(oldest.since) < timeout {
+                    idle.push_front(oldest);
+                    break;
+                }
+                gone.push(oldest);
+            }
+            idle.retain(|i| !i.sender.is_closed());
+            !idle.is_empty()
+        });
+        gone
+    }
+}
 
 /// A worker's HTTP/1.1 connections (cheap to clone: one pool, shared).
 #[derive(Debug, Clone)]
 pub(super) struct Pool {
-    idle: Arc<Mutex<Idle>>,
+    conns: Arc<Mutex<Conns>>,
     connect_timeout: Duration,
+    idle_timeout: Duration,
 }
 
 impl Pool {
-    /// An empty pool whose connection attempts give up after `connect_timeout`.
-    pub(super) fn new(connect_timeout: Duration) -> Self {
+    /// An empty pool whose connection attempts give up after `connect_timeout` and whose
+    /// connections are closed after `idle_timeout` unused.
+    pub(super) fn new(connect_timeout: Duration, idle_timeout: Duration) -> Self {
         Self {
-            idle: Arc::default(),
+            conns: Arc::new(Mutex::new(Conns {
+                by_authority: HashMap::default(),
+                swept: Instant::now(),
+            })),
             connect_timeout,
+            idle_timeout,
         }
     }
 
-    /// The most recently returned open connection to `authority`, if any.
+    /// The most recently returned open connection to `authority` idle for less than the idle
+    /// timeout, if any.
     pub(super) fn take(&self, authority: &Authority) -> Option<Sender> {
-        let mut idle = self.idle.lock().ok()?;
-        let senders = idle.get_mut(authority)?;
-        while let Some(sender) = senders.pop() {
-            if !sender.is_closed() {
-                return Some(sender);
+        let expired = {
+            let mut conns = self.conns.lock().ok()?;
+            let now = Instant::now();
+            let idle = conns.by_authority.get_mut(authority)?;
+            loop {
+                let newest = idle.pop_back()?;
+                if now.saturating_duration_since(newest.since) >= self.idle_timeout {
+                    // The others were handed back even earlier.
+                    break std::mem::take(idle);
+                }
+                if !newest.sender.is_closed() {
+                    return Some(newest.sender);
+                }
             }
-        }
+        };
+        // Closed here, out of the lock.
+        drop(expired);
         None
     }
 
@@ -82,19 +112,29 @@ impl Pool {
         if sender.is_closed() {
             return;
         }
-        let Ok(mut idle) = self.idle.lock() else {
+        let Ok(mut conns) = self.conns.lock() else {
             return;
         };
-        if let Some(senders) = idle.get_mut(authority) {
-            if senders.len() >= MAX_IDLE_PER_HOST {
-                senders.retain(|s| !s.is_closed());
+        let now = Instant::now();
+        let swept = if now.saturating_duration_since(conns.swept) >= self.idle_timeout {
+            conns.sweep(now, self.idle_timeout)
+        } else {
+            Vec::new()
+        };
+        let returned = Idle { sender, since: now };
+        // Looked up before inserting: no key cloned on the common path.
+        let evicted = match conns.by_authority.get_mut(authority) {
+            Some(idle) => push(idle, returned),
+            None => {
+                conns
+                    .by_authority
+                    .insert(authority.clone(), VecDeque::from([returned]));
+                None
             }
-            if senders.len() < MAX_IDLE_PER_HOST {
-                senders.push(sender);
-            }
-            return;
-        }
-        idle.insert(authority.clone(), vec![sender]);
+        };
+        drop(conns);
+        // Closed out of the lock.
+        drop((swept, evicted));
     }
 
     /// Opens a new connection to `authority` (port 80 when it names none), trying each
@@ -139,20 +179,126 @@ impl Pool {
     }
 }
 
+/// Appends `returned` as the newest; gives back the oldest when that makes too many.
+fn push(idle: &mut VecDeque<Idle>, returned: Idle) -> Option<Idle> {
+    if idle.len() >= MAX_IDLE_PER_HOST {
+        idle.retain(|i| !i.sender.is_closed());
+    }
+    let evicted = if idle.len() >= MAX_IDLE_PER_HOST {
+        idle.pop_front()
+    } else {
+        None
+    };
+    idle.push_back(returned);
+    evicted
+}
+
 #[cfg(test)]
 mod tests {
-    use std::hash::BuildHasher;
+    use tokio::io::DuplexStream;
 
     use super::*;
 
-    #[test]
-    fn fnv_matches_reference_values() {
-        let mut h = Fnv::default();
-        h.write(b"a");
-        assert_eq!(h.finish(), 0xaf63_dc4c_8601_ec8c);
-        let build = BuildHasherDefault::<Fnv>::default();
-        let a: Authority = "Reviews:9080".parse().unwrap();
-        let b: Authority = "reviews:9080".parse().unwrap();
-        assert_eq!(build.hash_one(&a), build.hash_one(&b));
+    const IDLE: Duration = Duration::from_secs(90);
+
+    /// An open connection over an in-memory pipe; it stays open while the pipe's other end
+    /// (returned) lives.
+    async fn sender() -> (Sender, DuplexStream) {
+        let (client, server) = tokio::io::duplex(1024);
+        let (sender, connection) = http1::handshake(TokioIo::new(client)).await.unwrap();
+        tokio::spawn(connection);
+        (sender, server)
+    }
+
+    fn pool() -> Pool {
+        Pool::new(Duration::from_secs(1), IDLE)
+    }
+
+    fn authority(a: &str) -> Authority {
+        a.parse().unwrap()
+    }
+
+    fn idle_count(pool: &Pool, authority: &Authority) -> Option<usize> {
+        let conns = pool.conns.lock().unwrap();
+        conns.by_authority.get(authority).map(VecDeque::len)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_idle_for_the_timeout_is_not_taken() {
+        let pool = pool();
+        let reviews = authority("reviews:9080");
+        let (sender, _server) = sender().await;
+        pool.put(&reviews, sender);
+        tokio::time::advance(IDLE - Duration::from_secs(1)).await;
+        let sender = pool.take(&reviews).expect("idle for less than the timeout");
+        // Handing it back starts its idle time afresh.
+        pool.put(&reviews, sender);
+        tokio::time::advance(IDLE - Duration::from_secs(1)).await;
+        let sender = pool.take(&reviews).expect("idle for less than the timeout");
+        pool.put(&reviews, sender);
+        tokio::time::advance(IDLE).await;
+        assert!(pool.take(&reviews).is_none());
+        assert_eq!(idle_count(&pool, &reviews), Some(0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn taking_an_expired_connection_drops_the_older_ones_too() {
+        let pool = pool();
+        let reviews = authority("reviews:9080");
+        let (first, _a) = sender().await;
+        let (second, _b) = sender().await;
+        pool.put(&reviews, first);
+        tokio::time::advance(Duration::from_secs(10)).await;
+        pool.put(&reviews, second);
+        tokio::time::advance(IDLE).await;
+        assert!(pool.take(&reviews).is_none());
+        assert_eq!(idle_count(&pool, &reviews), Some(0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn handing_back_sweeps_expired_connections_of_other_upstreams() {
+        let pool = pool();
+        let (reviews, ratings) = (authority("reviews:9080"), authority("ratings:9080"));
+        let (old, _a) = sender().await;
+        let (fresh, _b) = sender().await;
+        let (other, _c) = sender().await;
+        pool.put(&reviews, old);
+        tokio::time::advance(IDLE / 2).await;
+        pool.put(&reviews, fresh);
+        tokio::time::advance(IDLE / 2).await;
+        // One idle timeout since the pool began: this hand-back sweeps.
+        pool.put(&ratings, other);
+        assert_eq!(
+            idle_count(&pool, &reviews),
+            Some(1),
+            "the fresher one stays"
+        );
+        tokio::time::advance(IDLE).await;
+        let (again, _d) = sender().await;
+        pool.put(&ratings, again);
+        assert_eq!(
+            idle_count(&pool, &reviews),
+            None,
+            "an upstream left with none goes"
+        );
+        assert_eq!(idle_count(&pool, &ratings), Some(1));
+    }
+
+    #[tokio::test]
+    async fn closed_connections_are_never_taken() {
+        let pool = pool();
+        let reviews = authority("reviews:9080");
+        let (sender, server) = sender().await;
+        pool.put(&reviews, sender);
+        drop(server);
+        // The connection task sees the pipe's end and closes; until then it is still open.
+        loop {
+            let Some(sender) = pool.take(&reviews) else {
+                break;
+            };
+            pool.put(&reviews, sender);
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(idle_count(&pool, &reviews), Some(0));
     }
 }
