@@ -52,10 +52,10 @@ async fn closing_upstream(
                     path.len()
                 );
                 stream.write_all(answer.as_bytes()).await.unwrap();
-                if let Close::OnSecondRequest = close {
-                    if let Some(path) = read_request(&mut stream).await {
-                        seen.lock().unwrap().push(path);
-                    }
+                if let Close::OnSecondRequest = close
+                    && let Some(path) = read_request(&mut stream).await
+                {
+                    seen.lock().unwrap().push(path);
                 }
                 drop(stream);
                 let _ = closed_tx.send(());

@@ -13,7 +13,7 @@ use std::time::Duration;
 use http::header::HOST;
 use http::uri::{Authority, Parts};
 use http::{HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
-use hyper::body::Incoming;
+use hyper::body::{Body, Incoming};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -74,7 +74,8 @@ impl Service<Request<Incoming>> for UpstreamClient {
         let pool = self.http1.clone();
         Box::pin(async move {
             let (authority, request) = origin_form(request)?;
-            send_http1(pool, authority, request).await
+            let (response, sender) = send_http1(&pool, &authority, request).await?;
+            Ok(check_in_later(response, pool, authority, sender))
         })
     }
 }
@@ -84,14 +85,19 @@ impl Service<Request<Incoming>> for UpstreamClient {
 /// written a byte of it, so any method is safe to resend): it then goes once more, on a new
 /// connection. This is hyper-util's `retry_canceled_requests`: only a reused connection's
 /// unsent request is retried, never one that a new connection gave back or that went out.
-async fn send_http1(
-    pool: Pool,
-    authority: Authority,
-    request: Request<Incoming>,
-) -> Result<Response<UpstreamBody>, ProxyError> {
-    let request = match ready_pooled(&pool, &authority).await {
+async fn send_http1<B>(
+    pool: &Pool<B>,
+    authority: &Authority,
+    request: Request<B>,
+) -> Result<(Response<Incoming>, Sender<B>), ProxyError>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let request = match ready_pooled(pool, authority).await {
         Some(mut sender) => match sender.try_send_request(request).await {
-            Ok(response) => return Ok(check_in_later(response, pool, authority, sender)),
+            Ok(response) => return Ok((response, sender)),
             Err(mut e) => match e.take_message() {
                 Some(unsent) => {
                     tracing::debug!(error = %e.into_error(), "pooled connection closed; resending on a new one");
@@ -102,14 +108,19 @@ async fn send_http1(
         },
         None => request,
     };
-    let mut sender = pool.connect(&authority).await?;
+    let mut sender = pool.connect(authority).await?;
     sender.ready().await?;
     let response = sender.send_request(request).await?;
-    Ok(check_in_later(response, pool, authority, sender))
+    Ok((response, sender))
 }
 
 /// A pooled connection to `authority` ready for a request; ones found closed are dropped.
-async fn ready_pooled(pool: &Pool, authority: &Authority) -> Option<Sender> {
+async fn ready_pooled<B>(pool: &Pool<B>, authority: &Authority) -> Option<Sender<B>>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     while let Some(mut sender) = pool.take(authority) {
         if sender.ready().await.is_ok() {
             return Some(sender);
@@ -182,32 +193,4 @@ impl OnEnd for CheckIn {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(method: Method, uri: &str, host: Option<&str>) -> Request<()> {
-        let mut request = Request::builder().method(method).uri(uri);
-        if let Some(host) = host {
-            request = request.header(HOST, host);
-        }
-        request.body(()).unwrap()
-    }
-
-    #[test]
-    fn origin_form_keeps_the_path_and_fills_a_missing_host() {
-        let (authority, r) =
-            origin_form(request(Method::GET, "http://reviews:9080/r?x=1", None)).unwrap();
-        assert_eq!(authority.as_str(), "reviews:9080");
-        assert_eq!(r.uri().to_string(), "/r?x=1");
-        assert_eq!(r.headers()[HOST], "reviews:9080");
-        let (_, r) = origin_form(request(Method::GET, "http://ratings:80/", None)).unwrap();
-        assert_eq!(r.headers()[HOST], "ratings");
-        let caller = Some("productpage.local");
-        let (_, r) = origin_form(request(Method::GET, "http://127.0.0.1:9080/", caller)).unwrap();
-        assert_eq!(r.headers()[HOST], "productpage.local");
-        let (_, r) = origin_form(request(Method::CONNECT, "http://db:5432/", None)).unwrap();
-        assert_eq!(r.uri().to_string(), "db:5432");
-        let relative = origin_form(request(Method::GET, "/r", None));
-        assert!(matches!(relative, Err(ProxyError::Destination(_))));
-    }
-}
+mod tests;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use fnv::FnvBuildHasher;
 use http::uri::Authority;
-use hyper::body::Incoming;
+use hyper::body::{Body, Incoming};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -23,28 +23,28 @@ use crate::proxy::ProxyError;
 /// Idle connections kept per upstream; past it, the longest idle one is closed.
 const MAX_IDLE_PER_HOST: usize = 256;
 
-/// One HTTP/1.1 connection's request half.
-pub(super) type Sender = SendRequest<Incoming>;
+/// One HTTP/1.1 connection's request half, sending bodies of type `B`.
+pub(super) type Sender<B = Incoming> = SendRequest<B>;
 
 /// A connection waiting in the pool, and since when.
 #[derive(Debug)]
-struct Idle {
-    sender: Sender,
+struct Idle<B> {
+    sender: Sender<B>,
     since: Instant,
 }
 
 /// Every upstream's idle connections, oldest first; and when they were last swept.
 #[derive(Debug)]
-struct Conns {
+struct Conns<B> {
     /// FNV: authorities are short, and every key is an upstream the mesh routes to (no
     /// hostile keys to resist here).
-    by_authority: HashMap<Authority, VecDeque<Idle>, FnvBuildHasher>,
+    by_authority: HashMap<Authority, VecDeque<Idle<B>>, FnvBuildHasher>,
     swept: Instant,
 }
 
-impl Conns {
+impl<B> Conns<B> {
     /// Drops every connection idle for `timeout` or closed, and upstreams left with none.
-    fn sweep(&mut self, now: Instant, timeout: Duration) -> Vec<Idle> {
+    fn sweep(&mut self, now: Instant, timeout: Duration) -> Vec<Idle<B>> {
         self.swept = now;
         let mut gone = Vec::new();
         self.by_authority.retain(|_, idle| {
@@ -62,15 +62,32 @@ impl Conns {
     }
 }
 
-/// A worker's HTTP/1.1 connections (cheap to clone: one pool, shared).
-#[derive(Debug, Clone)]
-pub(super) struct Pool {
-    conns: Arc<Mutex<Conns>>,
+/// A worker's HTTP/1.1 connections (cheap to clone: one pool, shared), sending request bodies
+/// of type `B` (the sidecar's: the caller's body as it arrives).
+#[derive(Debug)]
+pub(super) struct Pool<B = Incoming> {
+    conns: Arc<Mutex<Conns<B>>>,
     connect_timeout: Duration,
     idle_timeout: Duration,
 }
 
-impl Pool {
+// Not derived: that would ask `B: Clone`, and bodies are not.
+impl<B> Clone for Pool<B> {
+    fn clone(&self) -> Self {
+        Self {
+            conns: self.conns.clone(),
+            connect_timeout: self.connect_timeout,
+            idle_timeout: self.idle_timeout,
+        }
+    }
+}
+
+impl<B> Pool<B>
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     /// An empty pool whose connection attempts give up after `connect_timeout` and whose
     /// connections are closed after `idle_timeout` unused.
     pub(super) fn new(connect_timeout: Duration, idle_timeout: Duration) -> Self {
@@ -86,7 +103,7 @@ impl Pool {
 
     /// The most recently returned open connection to `authority` idle for less than the idle
     /// timeout, if any.
-    pub(super) fn take(&self, authority: &Authority) -> Option<Sender> {
+    pub(super) fn take(&self, authority: &Authority) -> Option<Sender<B>> {
         let expired = {
             let mut conns = self.conns.lock().ok()?;
             let now = Instant::now();
@@ -108,7 +125,7 @@ impl Pool {
     }
 
     /// Hands `sender` back after an exchange on it ended cleanly.
-    pub(super) fn put(&self, authority: &Authority, sender: Sender) {
+    pub(super) fn put(&self, authority: &Authority, sender: Sender<B>) {
         if sender.is_closed() {
             return;
         }
@@ -139,7 +156,7 @@ impl Pool {
 
     /// Opens a new connection to `authority` (port 80 when it names none), trying each
     /// address it resolves to in turn.
-    pub(super) async fn connect(&self, authority: &Authority) -> Result<Sender, ProxyError> {
+    pub(super) async fn connect(&self, authority: &Authority) -> Result<Sender<B>, ProxyError> {
         let connecting = async {
             let host = authority.host();
             let host = host
@@ -180,7 +197,7 @@ impl Pool {
 }
 
 /// Appends `returned` as the newest; gives back the oldest when that makes too many.
-fn push(idle: &mut VecDeque<Idle>, returned: Idle) -> Option<Idle> {
+fn push<B>(idle: &mut VecDeque<Idle<B>>, returned: Idle<B>) -> Option<Idle<B>> {
     if idle.len() >= MAX_IDLE_PER_HOST {
         idle.retain(|i| !i.sender.is_closed());
     }
