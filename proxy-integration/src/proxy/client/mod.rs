@@ -13,7 +13,7 @@ use std::time::Duration;
 use http::header::HOST;
 use http::uri::{Authority, Parts};
 use http::{HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
-use hyper::body::{Body, Incoming};
+use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -21,7 +21,7 @@ use tower::Service;
 
 use super::ProxyError;
 use super::body::{BodyEnd, NotifyBody, OnEnd};
-use pool::{Pool, Sender};
+use pool::{Pool, RequestBody, Sender};
 
 /// A response body from upstream; HTTP/1.1 ones hand their connection back when read.
 pub type UpstreamBody = NotifyBody<Incoming, CheckIn>;
@@ -85,22 +85,18 @@ impl Service<Request<Incoming>> for UpstreamClient {
 /// written a byte of it, so any method is safe to resend): it then goes once more, on a new
 /// connection. This is hyper-util's `retry_canceled_requests`: only a reused connection's
 /// unsent request is retried, never one that a new connection gave back or that went out.
-async fn send_http1<B>(
+async fn send_http1<B: RequestBody>(
     pool: &Pool<B>,
     authority: &Authority,
     request: Request<B>,
-) -> Result<(Response<Incoming>, Sender<B>), ProxyError>
-where
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+) -> Result<(Response<Incoming>, Sender<B>), ProxyError> {
     let request = match ready_pooled(pool, authority).await {
         Some(mut sender) => match sender.try_send_request(request).await {
             Ok(response) => return Ok((response, sender)),
             Err(mut e) => match e.take_message() {
                 Some(unsent) => {
-                    tracing::debug!(error = %e.into_error(), "pooled connection closed; resending on a new one");
+                    let error = e.into_error();
+                    tracing::debug!(%error, "pooled connection closed; resending on a new one");
                     unsent
                 }
                 None => return Err(e.into_error().into()),
@@ -115,12 +111,7 @@ where
 }
 
 /// A pooled connection to `authority` ready for a request; ones found closed are dropped.
-async fn ready_pooled<B>(pool: &Pool<B>, authority: &Authority) -> Option<Sender<B>>
-where
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+async fn ready_pooled<B: RequestBody>(pool: &Pool<B>, authority: &Authority) -> Option<Sender<B>> {
     while let Some(mut sender) = pool.take(authority) {
         if sender.ready().await.is_ok() {
             return Some(sender);

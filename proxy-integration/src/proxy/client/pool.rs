@@ -23,6 +23,18 @@ use crate::proxy::ProxyError;
 /// Idle connections kept per upstream; past it, the longest idle one is closed.
 const MAX_IDLE_PER_HOST: usize = 256;
 
+/// A request body hyper's HTTP/1.1 client can send from a spawned connection task: the
+/// caller's `Incoming` in the sidecar, any other in tests.
+pub(super) trait RequestBody:
+    Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
+impl<B> RequestBody for B where
+    B: Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
 /// One HTTP/1.1 connection's request half, sending bodies of type `B`.
 pub(super) type Sender<B = Incoming> = SendRequest<B>;
 
@@ -48,13 +60,10 @@ impl<B> Conns<B> {
         self.swept = now;
         let mut gone = Vec::new();
         self.by_authority.retain(|_, idle| {
-            while let Some(oldest) = idle.pop_front() {
-                if now.saturating_duration_since(oldest.since) < timeout {
-                    idle.push_front(oldest);
-                    break;
-                }
-                gone.push(oldest);
-            }
+            // Oldest first: the expired ones lead.
+            let expired =
+                idle.partition_point(|i| now.saturating_duration_since(i.since) >= timeout);
+            gone.extend(idle.drain(..expired));
             idle.retain(|i| !i.sender.is_closed());
             !idle.is_empty()
         });
@@ -82,12 +91,7 @@ impl<B> Clone for Pool<B> {
     }
 }
 
-impl<B> Pool<B>
-where
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
+impl<B: RequestBody> Pool<B> {
     /// An empty pool whose connection attempts give up after `connect_timeout` and whose
     /// connections are closed after `idle_timeout` unused.
     pub(super) fn new(connect_timeout: Duration, idle_timeout: Duration) -> Self {
