@@ -42,7 +42,7 @@ pub struct SidecarConfig {
     /// Longest wait for a TCP connection to an upstream.
     pub connect_timeout: Duration,
     /// How long an upstream connection may wait unused in a worker's pool before it is closed
-    /// (hyper-util's client default, 90 s).
+    /// (hyper-util's client default, 90 s); zero reuses none.
     pub upstream_idle_timeout: Duration,
     /// Behind iptables `REDIRECT` (`meshtrace iptables`): outbound requests go to their original
     /// destination, and connections that are not HTTP pass through as plain TCP.
