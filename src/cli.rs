@@ -184,6 +184,10 @@ pub struct SidecarArgs {
     /// Longest wait for a TCP connection to an upstream.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub connect_timeout: Duration,
+    /// How long an upstream connection may stay unused in a worker's pool before it is closed
+    /// (`0s` reuses none).
+    #[arg(long, default_value = "90s", value_parser = humantime::parse_duration)]
+    pub upstream_idle_timeout: Duration,
     /// Run behind `meshtrace iptables`: outbound to the original destination (SO_ORIGINAL_DST),
     /// non-HTTP connections passed through as TCP.
     #[arg(long)]

@@ -88,6 +88,8 @@ async fn admin_get_config_shows_the_configuration_in_force() {
         "/reviews/{id}",
         "--upstream-timeout",
         "3s",
+        "--upstream-idle-timeout",
+        "30s",
     ]);
     let sidecar = support::start(&args, support::SIDECAR_LISTENERS);
     let (status, _, body) =
@@ -100,6 +102,7 @@ async fn admin_get_config_shows_the_configuration_in_force() {
     assert_eq!(config["propagation"], serde_json::json!(["w3c", "jaeger"]));
     assert_eq!(config["routes"], serde_json::json!(["/reviews/{id}"]));
     assert_eq!(config["upstream_timeout_ms"], 3000);
+    assert_eq!(config["upstream_idle_timeout_ms"], 30000);
     assert_eq!(config["collector"], "grpc://127.0.0.1:9");
 }
 

@@ -41,6 +41,9 @@ pub struct SidecarConfig {
     pub upstream_timeout: Duration,
     /// Longest wait for a TCP connection to an upstream.
     pub connect_timeout: Duration,
+    /// How long an upstream connection may wait unused in a worker's pool before it is closed
+    /// (hyper-util's client default, 90 s); zero reuses none.
+    pub upstream_idle_timeout: Duration,
     /// Behind iptables `REDIRECT` (`meshtrace iptables`): outbound requests go to their original
     /// destination, and connections that are not HTTP pass through as plain TCP.
     pub transparent: bool,
@@ -95,6 +98,7 @@ impl SidecarConfig {
             concurrency: std::thread::available_parallelism().map_or(1, |n| n.get()),
             upstream_timeout: Duration::from_secs(15),
             connect_timeout: Duration::from_secs(5),
+            upstream_idle_timeout: Duration::from_secs(90),
             transparent: false,
             routes: Vec::new(),
             resource: Vec::new(),
@@ -138,6 +142,7 @@ pub struct ConfigView {
     concurrency: usize,
     upstream_timeout_ms: u128,
     connect_timeout_ms: u128,
+    upstream_idle_timeout_ms: u128,
     transparent: bool,
     routes: Vec<String>,
     resource: Vec<(String, String)>,
@@ -170,6 +175,7 @@ impl From<&SidecarConfig> for ConfigView {
             concurrency: c.concurrency,
             upstream_timeout_ms: c.upstream_timeout.as_millis(),
             connect_timeout_ms: c.connect_timeout.as_millis(),
+            upstream_idle_timeout_ms: c.upstream_idle_timeout.as_millis(),
             transparent: c.transparent,
             routes: c.routes.iter().map(|r| r.as_str().to_owned()).collect(),
             resource: c.resource.clone(),

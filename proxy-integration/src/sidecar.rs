@@ -199,7 +199,7 @@ pub async fn start(config: SidecarConfig) -> Result<RunningSidecar, StartError> 
     for (index, (inbound_socket, outbound_socket)) in sockets.enumerate() {
         // Each worker gets its own upstream pools, as Envoy's workers do.
         let shared = Shared {
-            client: upstream_client(config.connect_timeout),
+            client: upstream_client(config.connect_timeout, config.upstream_idle_timeout),
             tracer: tracer.clone(),
             stats: stats.clone(),
             red: red.clone(),

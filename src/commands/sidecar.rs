@@ -19,6 +19,7 @@ pub async fn run(args: SidecarArgs) -> Result<(), CommandError> {
         transparent: args.transparent,
         upstream_timeout: args.upstream_timeout,
         connect_timeout: args.connect_timeout,
+        upstream_idle_timeout: args.upstream_idle_timeout,
         collector: args.collector,
         control: args.control,
         sampling_probability: args.sampling_probability,

@@ -16,12 +16,12 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, Uri, Version};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tower::Service;
 
 use super::ProxyError;
 use super::body::{BodyEnd, NotifyBody, OnEnd};
-use pool::{Pool, Sender};
+use pool::{Pool, RequestBody, Sender};
 
 /// A response body from upstream; HTTP/1.1 ones hand their connection back when read.
 pub type UpstreamBody = NotifyBody<Incoming, CheckIn>;
@@ -33,16 +33,19 @@ pub struct UpstreamClient {
     http2: Client<HttpConnector, Incoming>,
 }
 
-/// Builds a worker's clients; connecting to an upstream gives up after `connect_timeout`.
-pub fn upstream_client(connect_timeout: Duration) -> UpstreamClient {
+/// Builds a worker's clients: connecting to an upstream gives up after `connect_timeout`, and
+/// a connection unused for `idle_timeout` is closed.
+pub fn upstream_client(connect_timeout: Duration, idle_timeout: Duration) -> UpstreamClient {
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     connector.set_connect_timeout(Some(connect_timeout));
     let http2 = Client::builder(TokioExecutor::new())
         .http2_only(true)
+        .pool_idle_timeout(idle_timeout)
+        .pool_timer(TokioTimer::new())
         .build(connector);
     UpstreamClient {
-        http1: Pool::new(connect_timeout),
+        http1: Pool::new(connect_timeout, idle_timeout),
         http2,
     }
 }
@@ -71,35 +74,50 @@ impl Service<Request<Incoming>> for UpstreamClient {
         let pool = self.http1.clone();
         Box::pin(async move {
             let (authority, request) = origin_form(request)?;
-            send_http1(pool, authority, request).await
+            let (response, sender) = send_http1(&pool, &authority, request).await?;
+            Ok(check_in_later(response, pool, authority, sender))
         })
     }
 }
 
 /// Sends over a pooled connection when one is open, else over a new one. A pooled connection
-/// the upstream closed just before it was taken gives the request back unsent: it then goes
-/// on the next connection, as hyper-util's client retries canceled requests.
-async fn send_http1(
-    pool: Pool,
-    authority: Authority,
-    mut request: Request<Incoming>,
-) -> Result<Response<UpstreamBody>, ProxyError> {
-    while let Some(mut sender) = pool.take(&authority) {
-        if sender.ready().await.is_err() {
-            continue;
-        }
-        match sender.try_send_request(request).await {
-            Ok(response) => return Ok(check_in_later(response, pool, authority, sender)),
+/// the upstream closed just as it was taken gives the request back unsent (hyper had not
+/// written a byte of it, so any method is safe to resend): it then goes once more, on a new
+/// connection. This is hyper-util's `retry_canceled_requests`: only a reused connection's
+/// unsent request is retried, never one that a new connection gave back or that went out.
+async fn send_http1<B: RequestBody>(
+    pool: &Pool<B>,
+    authority: &Authority,
+    request: Request<B>,
+) -> Result<(Response<Incoming>, Sender<B>), ProxyError> {
+    let request = match ready_pooled(pool, authority).await {
+        Some(mut sender) => match sender.try_send_request(request).await {
+            Ok(response) => return Ok((response, sender)),
             Err(mut e) => match e.take_message() {
-                Some(unsent) => request = unsent,
+                Some(unsent) => {
+                    let error = e.into_error();
+                    tracing::debug!(%error, "pooled connection closed; resending on a new one");
+                    unsent
+                }
                 None => return Err(e.into_error().into()),
             },
-        }
-    }
-    let mut sender = pool.connect(&authority).await?;
+        },
+        None => request,
+    };
+    let mut sender = pool.connect(authority).await?;
     sender.ready().await?;
     let response = sender.send_request(request).await?;
-    Ok(check_in_later(response, pool, authority, sender))
+    Ok((response, sender))
+}
+
+/// A pooled connection to `authority` ready for a request; ones found closed are dropped.
+async fn ready_pooled<B: RequestBody>(pool: &Pool<B>, authority: &Authority) -> Option<Sender<B>> {
+    while let Some(mut sender) = pool.take(authority) {
+        if sender.ready().await.is_ok() {
+            return Some(sender);
+        }
+    }
+    None
 }
 
 fn check_in_later(
@@ -166,32 +184,4 @@ impl OnEnd for CheckIn {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(method: Method, uri: &str, host: Option<&str>) -> Request<()> {
-        let mut request = Request::builder().method(method).uri(uri);
-        if let Some(host) = host {
-            request = request.header(HOST, host);
-        }
-        request.body(()).unwrap()
-    }
-
-    #[test]
-    fn origin_form_keeps_the_path_and_fills_a_missing_host() {
-        let (authority, r) =
-            origin_form(request(Method::GET, "http://reviews:9080/r?x=1", None)).unwrap();
-        assert_eq!(authority.as_str(), "reviews:9080");
-        assert_eq!(r.uri().to_string(), "/r?x=1");
-        assert_eq!(r.headers()[HOST], "reviews:9080");
-        let (_, r) = origin_form(request(Method::GET, "http://ratings:80/", None)).unwrap();
-        assert_eq!(r.headers()[HOST], "ratings");
-        let caller = Some("productpage.local");
-        let (_, r) = origin_form(request(Method::GET, "http://127.0.0.1:9080/", caller)).unwrap();
-        assert_eq!(r.headers()[HOST], "productpage.local");
-        let (_, r) = origin_form(request(Method::CONNECT, "http://db:5432/", None)).unwrap();
-        assert_eq!(r.uri().to_string(), "db:5432");
-        let relative = origin_form(request(Method::GET, "/r", None));
-        assert!(matches!(relative, Err(ProxyError::Destination(_))));
-    }
-}
+mod tests;

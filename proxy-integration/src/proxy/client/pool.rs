@@ -1,105 +1,166 @@
 //! A worker's HTTP/1.1 keep-alive connections to its upstreams, on `hyper::client::conn`: a
 //! connection is taken for one exchange and handed back when the response body has been read
 //! to its end (then it is ready for the next request). Most recently used first, so the
-//! connections in use stay warm; at most [`MAX_IDLE_PER_HOST`] idle per upstream.
+//! connections in use stay warm; at most [`MAX_IDLE_PER_HOST`] idle per upstream. A connection
+//! idle for the pool's idle timeout is closed: checked when one is taken, and a sweep of every
+//! upstream runs when a connection is handed back at least one idle timeout after the last
+//! sweep (no timer, no task).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use fnv::FnvBuildHasher;
 use http::uri::Authority;
-use hyper::body::Incoming;
+use hyper::body::{Body, Incoming};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
 use crate::proxy::ProxyError;
 
-/// Idle connections kept per upstream; more are closed when handed back.
+/// Idle connections kept per upstream; past it, the longest idle one is closed.
 const MAX_IDLE_PER_HOST: usize = 256;
 
-/// One HTTP/1.1 connection's request half.
-pub(super) type Sender = SendRequest<Incoming>;
+/// A request body hyper's HTTP/1.1 client can send from a spawned connection task: the
+/// caller's `Incoming` in the sidecar, any other in tests.
+pub(super) trait RequestBody:
+    Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
 
-/// FNV-1a: authorities are short, and the pool is the worker's own (no hostile keys to
-/// resist at this point: every key is an upstream the mesh routes to).
+impl<B> RequestBody for B where
+    B: Body<Data: Send, Error: Into<Box<dyn std::error::Error + Send + Sync>>> + Send + 'static
+{
+}
+
+/// One HTTP/1.1 connection's request half, sending bodies of type `B`.
+pub(super) type Sender<B = Incoming> = SendRequest<B>;
+
+/// A connection waiting in the pool, and since when.
 #[derive(Debug)]
-struct Fnv(u64);
+struct Idle<B> {
+    sender: Sender<B>,
+    since: Instant,
+}
 
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
+/// Every upstream's idle connections, oldest first; and when they were last swept.
+#[derive(Debug)]
+struct Conns<B> {
+    /// FNV: authorities are short, and every key is an upstream the mesh routes to (no
+    /// hostile keys to resist here).
+    by_authority: HashMap<Authority, VecDeque<Idle<B>>, FnvBuildHasher>,
+    swept: Instant,
+}
+
+impl<B> Conns<B> {
+    /// Drops every connection idle for `timeout` or closed, and upstreams left with none.
+    fn sweep(&mut self, now: Instant, timeout: Duration) -> Vec<Idle<B>> {
+        self.swept = now;
+        let mut gone = Vec::new();
+        self.by_authority.retain(|_, idle| {
+            // Oldest first: the expired ones lead.
+            let expired =
+                idle.partition_point(|i| now.saturating_duration_since(i.since) >= timeout);
+            gone.extend(idle.drain(..expired));
+            idle.retain(|i| !i.sender.is_closed());
+            !idle.is_empty()
+        });
+        gone
     }
 }
 
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut hash = self.0;
-        for &b in bytes {
-            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = hash;
-    }
-}
-
-type Idle = HashMap<Authority, Vec<Sender>, BuildHasherDefault<Fnv>>;
-
-/// A worker's HTTP/1.1 connections (cheap to clone: one pool, shared).
-#[derive(Debug, Clone)]
-pub(super) struct Pool {
-    idle: Arc<Mutex<Idle>>,
+/// A worker's HTTP/1.1 connections (cheap to clone: one pool, shared), sending request bodies
+/// of type `B` (the sidecar's: the caller's body as it arrives).
+#[derive(Debug)]
+pub(super) struct Pool<B = Incoming> {
+    conns: Arc<Mutex<Conns<B>>>,
     connect_timeout: Duration,
+    idle_timeout: Duration,
 }
 
-impl Pool {
-    /// An empty pool whose connection attempts give up after `connect_timeout`.
-    pub(super) fn new(connect_timeout: Duration) -> Self {
+// Not derived: that would ask `B: Clone`, and bodies are not.
+impl<B> Clone for Pool<B> {
+    fn clone(&self) -> Self {
         Self {
-            idle: Arc::default(),
+            conns: self.conns.clone(),
+            connect_timeout: self.connect_timeout,
+            idle_timeout: self.idle_timeout,
+        }
+    }
+}
+
+impl<B: RequestBody> Pool<B> {
+    /// An empty pool whose connection attempts give up after `connect_timeout` and whose
+    /// connections are closed after `idle_timeout` unused.
+    pub(super) fn new(connect_timeout: Duration, idle_timeout: Duration) -> Self {
+        Self {
+            conns: Arc::new(Mutex::new(Conns {
+                by_authority: HashMap::default(),
+                swept: Instant::now(),
+            })),
             connect_timeout,
+            idle_timeout,
         }
     }
 
-    /// The most recently returned open connection to `authority`, if any.
-    pub(super) fn take(&self, authority: &Authority) -> Option<Sender> {
-        let mut idle = self.idle.lock().ok()?;
-        let senders = idle.get_mut(authority)?;
-        while let Some(sender) = senders.pop() {
-            if !sender.is_closed() {
-                return Some(sender);
+    /// The most recently returned open connection to `authority` idle for less than the idle
+    /// timeout, if any.
+    pub(super) fn take(&self, authority: &Authority) -> Option<Sender<B>> {
+        let expired = {
+            let mut conns = self.conns.lock().ok()?;
+            let now = Instant::now();
+            let idle = conns.by_authority.get_mut(authority)?;
+            loop {
+                let newest = idle.pop_back()?;
+                if now.saturating_duration_since(newest.since) >= self.idle_timeout {
+                    // The others were handed back even earlier.
+                    break std::mem::take(idle);
+                }
+                if !newest.sender.is_closed() {
+                    return Some(newest.sender);
+                }
             }
-        }
+        };
+        // Closed here, out of the lock.
+        drop(expired);
         None
     }
 
     /// Hands `sender` back after an exchange on it ended cleanly.
-    pub(super) fn put(&self, authority: &Authority, sender: Sender) {
+    pub(super) fn put(&self, authority: &Authority, sender: Sender<B>) {
         if sender.is_closed() {
             return;
         }
-        let Ok(mut idle) = self.idle.lock() else {
+        let Ok(mut conns) = self.conns.lock() else {
             return;
         };
-        if let Some(senders) = idle.get_mut(authority) {
-            if senders.len() >= MAX_IDLE_PER_HOST {
-                senders.retain(|s| !s.is_closed());
+        let now = Instant::now();
+        let swept = if now.saturating_duration_since(conns.swept) >= self.idle_timeout {
+            conns.sweep(now, self.idle_timeout)
+        } else {
+            Vec::new()
+        };
+        let returned = Idle { sender, since: now };
+        // Looked up before inserting: no key cloned on the common path.
+        let evicted = match conns.by_authority.get_mut(authority) {
+            Some(idle) => push(idle, returned),
+            None => {
+                conns
+                    .by_authority
+                    .insert(authority.clone(), VecDeque::from([returned]));
+                None
             }
-            if senders.len() < MAX_IDLE_PER_HOST {
-                senders.push(sender);
-            }
-            return;
-        }
-        idle.insert(authority.clone(), vec![sender]);
+        };
+        drop(conns);
+        // Closed out of the lock.
+        drop((swept, evicted));
     }
 
     /// Opens a new connection to `authority` (port 80 when it names none), trying each
     /// address it resolves to in turn.
-    pub(super) async fn connect(&self, authority: &Authority) -> Result<Sender, ProxyError> {
+    pub(super) async fn connect(&self, authority: &Authority) -> Result<Sender<B>, ProxyError> {
         let connecting = async {
             let host = authority.host();
             let host = host
@@ -139,20 +200,19 @@ impl Pool {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use std::hash::BuildHasher;
-
-    use super::*;
-
-    #[test]
-    fn fnv_matches_reference_values() {
-        let mut h = Fnv::default();
-        h.write(b"a");
-        assert_eq!(h.finish(), 0xaf63_dc4c_8601_ec8c);
-        let build = BuildHasherDefault::<Fnv>::default();
-        let a: Authority = "Reviews:9080".parse().unwrap();
-        let b: Authority = "reviews:9080".parse().unwrap();
-        assert_eq!(build.hash_one(&a), build.hash_one(&b));
+/// Appends `returned` as the newest; gives back the oldest when that makes too many.
+fn push<B>(idle: &mut VecDeque<Idle<B>>, returned: Idle<B>) -> Option<Idle<B>> {
+    if idle.len() >= MAX_IDLE_PER_HOST {
+        idle.retain(|i| !i.sender.is_closed());
     }
+    let evicted = if idle.len() >= MAX_IDLE_PER_HOST {
+        idle.pop_front()
+    } else {
+        None
+    };
+    idle.push_back(returned);
+    evicted
 }
+
+#[cfg(test)]
+mod tests;
