@@ -1,23 +1,46 @@
 //! `meshtrace bench collector` against its own collector child (default pipeline and
-//! `--passthrough`): the report adds up.
+//! `--passthrough`) and against a collector it did not start (`--target` with `--sink` and
+//! `--target-pid`): the report adds up.
 
 // Test code: a failed unwrap is the test failing, with its message.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
 
 use std::process::Command;
 
 #[test]
 fn bench_collector_report_is_consistent() {
-    report_is_consistent(&[], "default");
+    report_is_consistent(&[], "spawned", Some("default"));
 }
 
 #[test]
 fn bench_collector_passthrough_report_is_consistent() {
-    report_is_consistent(&["--passthrough"], "passthrough");
+    report_is_consistent(&["--passthrough"], "spawned", Some("passthrough"));
 }
 
-/// Runs a 2 s bench at 2,000 spans/s with `extra` flags and checks its report adds up.
-fn report_is_consistent(extra: &[&str], pipeline: &str) {
+#[test]
+fn bench_measures_a_collector_it_did_not_start_through_its_sink() {
+    let sink = free_port();
+    let export = format!("grpc://127.0.0.1:{sink}");
+    let collector = support::collector(&["--passthrough", "--export", &export]);
+    let target = format!("grpc://{}", collector.addrs["otlp-grpc"]);
+    let (sink, pid) = (format!("127.0.0.1:{sink}"), collector.pid().to_string());
+    let extra = ["--target", &target, "--sink", &sink, "--target-pid", &pid];
+    report_is_consistent(&extra, &target, None);
+}
+
+/// A loopback port with nothing on it (a listener bound, then dropped).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// Runs a 2 s bench at 2,000 spans/s with `extra` flags and checks its report adds up; the
+/// exporter's counters are read only from a collector the bench started (`pipeline`).
+fn report_is_consistent(extra: &[&str], target: &str, pipeline: Option<&str>) {
     let output = Command::new(env!("CARGO_BIN_EXE_meshtrace"))
         .args([
             "bench",
@@ -57,10 +80,14 @@ fn report_is_consistent(extra: &[&str], pipeline: &str) {
     );
     assert!(count("spans_sent") >= accepted, "{report}");
     assert_eq!(count("failed"), 0, "{report}");
-    assert_eq!(count("collector_export_dropped"), 0, "{report}");
-    assert_eq!(count("collector_export_failed"), 0, "{report}");
-    assert_eq!(report["target"], "spawned");
-    assert_eq!(report["pipeline"], pipeline);
+    assert_eq!(report["target"], target);
+    assert_eq!(report["pipeline"].as_str(), pipeline);
+    if pipeline.is_some() {
+        assert_eq!(count("collector_export_dropped"), 0, "{report}");
+        assert_eq!(count("collector_export_failed"), 0, "{report}");
+    } else {
+        assert!(report["collector_export_dropped"].is_null(), "{report}");
+    }
     assert_eq!(count("rate"), 2000);
     assert!(figure("collector_cpu_secs") > 0.0, "{report}");
     assert!(figure("spans_per_cpu_sec") > 0.0, "{report}");
@@ -70,11 +97,7 @@ fn report_is_consistent(extra: &[&str], pipeline: &str) {
 
 #[test]
 fn an_unreachable_target_is_one_clear_line() {
-    // Bind then drop a listener: a loopback port with nothing on it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
+    let port = free_port();
     let target = format!("grpc://127.0.0.1:{port}");
     let output = Command::new(env!("CARGO_BIN_EXE_meshtrace"))
         .args([

@@ -1,5 +1,6 @@
 //! Tail sampling end to end: traces with known properties sent by an independent OTLP client
-//! (the OpenTelemetry Python SDK, over gRPC and over HTTP) to the real collector binary with a
+//! (the OpenTelemetry Python SDK, over gRPC, OTLP/HTTP protobuf and OTLP/HTTP JSON, each through the
+//! SDK's own exporter) to the real collector binary with a
 //! policy file; exactly the traces the policies name are kept, each saying why.
 //!
 //! Needs `python3` with `opentelemetry-sdk` and the OTLP exporters (`.ci/run` installs them);
@@ -36,7 +37,11 @@ policies:
 
 fn python_otel_missing() -> Option<String> {
     let probe = Command::new("python3")
-        .args(["-c", "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc, opentelemetry.exporter.otlp.proto.http"])
+        .args([
+            "-c",
+            "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.grpc, \
+             opentelemetry.exporter.otlp.proto.http, opentelemetry.exporter.otlp.json.http",
+        ])
         .output();
     match probe {
         Ok(out) if out.status.success() => None,
@@ -99,7 +104,9 @@ async fn exactly_the_traces_the_policies_name_are_kept() {
     let collector = support::collector(&["--tail-policies", policies.to_str().unwrap()]);
     let query = format!("http://{}", collector.addrs["http"]);
     let grpc = send_known_traces(&collector.addrs["otlp-grpc"].to_string(), "grpc");
-    let http = send_known_traces(&format!("http://{}", collector.addrs["otlp-http"]), "http");
+    let http_base = format!("http://{}", collector.addrs["otlp-http"]);
+    let http = send_known_traces(&http_base, "http");
+    let json = send_known_traces(&http_base, "json");
 
     let sent_at = std::time::Instant::now();
     let kept = [
@@ -107,7 +114,7 @@ async fn exactly_the_traces_the_policies_name_are_kept() {
         ("slow", "slow"),
         ("vip", "vip-customers"),
     ];
-    for sent in [&grpc, &http] {
+    for sent in [&grpc, &http, &json] {
         for (name, policy) in kept {
             let url = format!("{query}/api/traces/{}", sent[name]);
             let answer = support::poll_json(&url, Duration::from_secs(15), |j| {
@@ -127,7 +134,7 @@ async fn exactly_the_traces_the_policies_name_are_kept() {
     // is not in the store was dropped.
     let decided = Duration::from_millis(1500);
     tokio::time::sleep(decided.saturating_sub(sent_at.elapsed())).await;
-    for sent in [&grpc, &http] {
+    for sent in [&grpc, &http, &json] {
         for name in ["plain", "plain-too"] {
             let (status, _, body) =
                 support::get(&format!("{query}/api/traces/{}", sent[name]), &[]).await;

@@ -5,6 +5,8 @@
 //! export backend, a `meshtrace collector` child exporting to it (`child`), and the senders
 //! (`load`) over a pool of pre-encoded requests (`traces`). Figures come from the senders'
 //! and the sink's counters and the child's `/proc` entries (`procfs`); `report` prints them.
+//! With `--target URL --sink ADDR --target-pid PID` another collector (one that exports to
+//! `ADDR`) is measured the same way, so two collectors can be compared side by side.
 
 mod child;
 mod load;
@@ -64,13 +66,15 @@ async fn collector(args: BenchCollectorArgs) -> Result<(), BenchError> {
         .await
         .map_err(BenchError::Pool)?;
     let pool = Arc::new(pool);
-    let (own, url) = match &args.target {
-        Some(target) => (None, target.clone()),
-        None => {
-            let own = Own::start(args.passthrough).await?;
-            let url = own.url();
+    let (own, url) = match (&args.target, args.sink, args.target_pid) {
+        (None, _, _) => {
+            let (own, url) = Own::start(args.passthrough).await?;
             (Some(own), url)
         }
+        (Some(target), Some(sink), Some(pid)) => {
+            (Some(Own::external(sink, pid).await?), target.clone())
+        }
+        (Some(target), _, _) => (None, target.clone()),
     };
     let channels = load::connect(&url, args.connections).await?;
     eprintln!(

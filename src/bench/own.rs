@@ -1,6 +1,8 @@
-//! The bench's own pieces when no `--target` is given: the sink and the collector child,
-//! and the figures read from them once the load is over.
+//! The bench's own pieces: the sink and the measured collector (the bench's child when no
+//! `--target` is given, or the target's process with `--sink`), and the figures read from
+//! them once the load is over.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -10,16 +12,21 @@ use super::scrape::{self, Undelivered};
 use super::sink::{self, Sink, SinkCounters};
 use super::{BenchError, procfs};
 
+/// Where the sink listens for the bench's own child.
+const LOOPBACK_ANY: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 /// After the load, how long the sink may receive nothing before the run is over.
 const DRAIN_IDLE: Duration = Duration::from_secs(3);
 /// After the load, the longest wait for the sink to catch up.
 const DRAIN_MAX: Duration = Duration::from_secs(30);
 
-/// A running sink and the collector child exporting to it.
+/// A running sink and the collector exporting to it.
 #[derive(Debug)]
 pub struct Own {
     sink: Sink,
-    child: CollectorChild,
+    /// The collector's process.
+    pid: u32,
+    /// The bench's own collector child; `None` for a `--target` collector.
+    child: Option<CollectorChild>,
     cpu_before: Duration,
 }
 
@@ -40,32 +47,46 @@ pub struct OwnFigures {
 
 impl Own {
     /// Starts the sink, then the child exporting to it (in pass-through when `passthrough`);
-    /// the child's CPU clock starts now.
-    pub async fn start(passthrough: bool) -> Result<Self, BenchError> {
-        let sink = sink::start().await.map_err(BenchError::Sink)?;
+    /// the child's CPU clock starts now. Also returns the child's OTLP/gRPC URL.
+    pub async fn start(passthrough: bool) -> Result<(Self, String), BenchError> {
+        let sink = sink::start(LOOPBACK_ANY).await.map_err(BenchError::Sink)?;
         let child = CollectorChild::start(&format!("grpc://{}", sink.addr), passthrough).await?;
-        let cpu_before = procfs::cpu_time(child.pid)?;
-        Ok(Self {
+        let pid = child.pid;
+        let url = format!("grpc://{}", child.otlp_grpc);
+        let cpu_before = procfs::cpu_time(pid)?;
+        let own = Self {
             sink,
-            child,
+            pid,
+            child: Some(child),
             cpu_before,
-        })
+        };
+        Ok((own, url))
     }
 
-    /// The child's OTLP/gRPC URL.
-    pub fn url(&self) -> String {
-        format!("grpc://{}", self.child.otlp_grpc)
+    /// Starts the sink on `addr` for a collector the bench did not start (process `pid`),
+    /// which exports to it; that process's CPU clock starts now.
+    pub async fn external(addr: SocketAddr, pid: u32) -> Result<Self, BenchError> {
+        let sink = sink::start(addr).await.map_err(BenchError::Sink)?;
+        let cpu_before = procfs::cpu_time(pid)?;
+        Ok(Self {
+            sink,
+            pid,
+            child: None,
+            cpu_before,
+        })
     }
 
     /// Waits for the sink to receive the `accepted` spans (see [`drain`]), reads the
     /// figures and stops the child.
     pub async fn finish(self, accepted: u64) -> Result<OwnFigures, BenchError> {
         drain(&self.sink.counters, accepted).await;
-        let pid = self.child.pid;
-        let cpu = procfs::cpu_time(pid)?.saturating_sub(self.cpu_before);
-        let peak_rss = procfs::peak_rss(pid)?;
-        let undelivered = scrape::undelivered(self.child.http).await;
-        self.child.stop().await;
+        let cpu = procfs::cpu_time(self.pid)?.saturating_sub(self.cpu_before);
+        let peak_rss = procfs::peak_rss(self.pid)?;
+        let mut undelivered = None;
+        if let Some(child) = self.child {
+            undelivered = scrape::undelivered(child.http).await;
+            child.stop().await;
+        }
         Ok(OwnFigures {
             received: self.sink.counters.spans(),
             last: self.sink.counters.last(),

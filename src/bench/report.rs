@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
-/// The figures of one run. Collector-side figures are absent with `--target` (the process
-/// is not ours to measure, and its backend is not our sink).
+/// The figures of one run. Collector-side figures are absent with `--target` alone (the
+/// process is not ours to measure, and its backend is not our sink); with `--sink` and
+/// `--target-pid` they are there, but for the exporter's counters (its metrics are its own).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     /// `"spawned"` (own collector child and sink) or the `--target` URL.
@@ -28,7 +29,7 @@ pub struct Report {
     pub spans_sent: u64,
     /// Spans the collector answered success for.
     pub spans_accepted: u64,
-    /// Spans the sink received from the collector's exporter (own collector only).
+    /// Spans the sink received from the collector's exporter (own collector, or `--sink`).
     pub spans_received: Option<u64>,
     /// Requests refused with UNAVAILABLE.
     pub refused_unavailable: u64,
@@ -39,7 +40,8 @@ pub struct Report {
     /// The first refusal or failure, if any.
     pub first_error: Option<String>,
     /// Spans per second: received by the sink over the time from the first request to the
-    /// last span received (own collector), or accepted over the load time (`--target`).
+    /// last span received (own collector, or `--sink`), or accepted over the load time
+    /// (`--target` alone).
     pub spans_per_sec: f64,
     /// CPU seconds (user + system, all threads) the collector used over the run.
     pub collector_cpu_secs: Option<f64>,

@@ -55,9 +55,9 @@ pub struct Sink {
     _stop: oneshot::Sender<()>,
 }
 
-/// Starts a sink on 127.0.0.1:0.
-pub async fn start() -> std::io::Result<Sink> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+/// Starts a sink on `addr`.
+pub async fn start(addr: SocketAddr) -> std::io::Result<Sink> {
+    let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let counters = Arc::new(SinkCounters::default());
     let service = TraceServiceServer::new(Counting(counters.clone()))

@@ -29,6 +29,15 @@ pub struct BenchCollectorArgs {
     /// to an in-process OTLP sink.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
+    /// With `--target`: run the bench's OTLP/gRPC sink on this address (the target exports to
+    /// it), wait for the accepted spans to arrive there and report spans delivered, so another
+    /// collector is measured exactly as the bench's own child is.
+    #[arg(long, value_name = "ADDR", requires_all = ["target", "target_pid"])]
+    pub sink: Option<std::net::SocketAddr>,
+    /// With `--sink`: the target collector's process id, whose CPU time and peak RSS are read
+    /// from `/proc` over the run.
+    #[arg(long, value_name = "PID", requires = "sink")]
+    pub target_pid: Option<u32>,
     /// How long load is sent (e.g. `10s`).
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub duration: Duration,

@@ -1,8 +1,9 @@
 """Sends traces with known properties through the OpenTelemetry Python SDK (an independent
 OTLP implementation) and prints {"name": "trace id hex"} as JSON.
 
-usage: known_traces.py ENDPOINT grpc|http
-  grpc: ENDPOINT is host:port of OTLP/gRPC; http: the base URL of OTLP/HTTP.
+usage: known_traces.py ENDPOINT grpc|http|json
+  grpc: ENDPOINT is host:port of OTLP/gRPC; http (protobuf) and json (the OTLP/JSON encoding,
+  through the SDK's own JSON exporter): the base URL of OTLP/HTTP.
 """
 import json
 import sys
@@ -17,9 +18,14 @@ endpoint, protocol = sys.argv[1], sys.argv[2]
 if protocol == "grpc":
     from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
     exporter = OTLPSpanExporter(endpoint=endpoint, insecure=True)
-else:
+elif protocol == "http":
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     exporter = OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
+elif protocol == "json":
+    from opentelemetry.exporter.otlp.json.http.trace_exporter import OTLPSpanExporter
+    exporter = OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
+else:
+    sys.exit(f"unknown protocol {protocol!r}: grpc, http or json")
 
 provider = TracerProvider(resource=Resource.create({"service.name": "shop"}))
 provider.add_span_processor(SimpleSpanProcessor(exporter))

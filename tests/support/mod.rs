@@ -33,6 +33,11 @@ impl Drop for Process {
 }
 
 impl Process {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends SIGTERM (a graceful shutdown) and waits at most `within` for the process to exit;
     /// whether it did with success.
     pub fn terminate(&mut self, within: Duration) -> bool {
