@@ -62,52 +62,61 @@ impl Outgoing {
         self.write(known, Write::Remove);
     }
 
-    /// Applies the writes to `map`.
-    pub(super) fn apply(mut self, map: &mut HeaderMap) {
-        let mut lines = [0usize; KNOWN];
+    /// Applies the writes to `map`. Borrowed, not consumed: the slots stay where the caller
+    /// built them instead of being moved (copied) into this call.
+    pub(super) fn apply(&mut self, map: &mut HeaderMap) {
+        // Which known headers the map carries, and which more than once: one bit each.
+        let (mut seen, mut repeated) = (0u16, 0u16);
         for (name, value) in map.iter_mut() {
             let Some(known) = Known::of(name.as_str().as_bytes()) else {
                 continue;
             };
-            let (Some(count), Some(write)) = (
-                lines.get_mut(known as usize),
-                self.writes.get_mut(known as usize),
-            ) else {
+            let bit = 1u16 << (known as usize);
+            repeated |= seen & bit;
+            seen |= bit;
+            let Some(write) = self.writes.get_mut(known as usize) else {
                 continue;
             };
-            *count += 1;
             if let Write::Set(new) = write {
-                if value != new {
+                if !same(value, new) {
                     std::mem::swap(value, new);
                 }
                 *write = Write::Placed;
             }
         }
-        // What is left needs the name hashed: rare once a hop's headers are in place.
-        for (known, (write, &count)) in Known::ALL
-            .into_iter()
-            .zip(self.writes.iter_mut().zip(&lines))
-        {
+        // What is left needs the name hashed: rare once a hop's headers are in place, so
+        // only the slots that need it are visited.
+        for (known, write) in Known::ALL.into_iter().zip(&mut self.writes) {
+            let bit = 1u16 << (known as usize);
             let name = known.name();
-            match (write, count) {
-                (Write::Keep, _) | (Write::Placed, 1) | (Write::Remove, 0) => {}
+            match write {
+                Write::Keep => {}
                 // The first line holds the new value: it becomes the only one.
-                (Write::Placed, _) => {
+                Write::Placed if repeated & bit == 0 => {}
+                Write::Placed => {
                     if let Some(value) = map.get(name).cloned() {
                         map.insert(name, value);
                     }
                 }
-                (write @ Write::Set(_), _) => {
+                Write::Set(_) => {
                     if let Write::Set(value) = std::mem::take(write) {
                         map.insert(name, value);
                     }
                 }
-                (Write::Remove, _) => {
+                Write::Remove if seen & bit == 0 => {}
+                Write::Remove => {
                     map.remove(name);
                 }
             }
         }
     }
+}
+
+/// Whether two header values are the same bytes: first whether they are the very same
+/// bytes (a forwarded `tracestate` is the received value, shared), then byte by byte.
+fn same(a: &HeaderValue, b: &HeaderValue) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    std::ptr::eq(a, b) || a == b
 }
 
 #[cfg(test)]
