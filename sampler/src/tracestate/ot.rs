@@ -23,23 +23,28 @@ impl Sampling {
     pub(super) fn read(ot: &[u8]) -> Self {
         let (mut th, mut rv) = (None, None);
         let (mut first_kept, mut later_kept, mut first_th) = (false, true, false);
-        for (i, kv) in ot.split(|&c| c == b';').enumerate() {
-            let is_th = kv.starts_with(b"th:");
+        // Sub-keys one by one, each classified by its first three bytes.
+        let mut rest = Some(ot);
+        let mut first = true;
+        while let Some(part) = rest {
+            let (kv, next) = match part.iter().position(|&c| c == b';') {
+                Some(end) => (part.get(..end).unwrap_or_default(), part.get(end + 1..)),
+                None => (part, None),
+            };
+            rest = next;
+            let (name, value) = kv.split_first_chunk::<3>().unzip();
+            let is_th = name == Some(b"th:");
             // A sub-key a rewrite keeps as it is: not empty, not a `th`.
             let kept = !kv.is_empty() && !is_th;
-            if i == 0 {
-                (first_kept, first_th) = (kept, is_th);
+            if first {
+                (first_kept, first_th, first) = (kept, is_th, false);
             } else {
                 later_kept &= kept;
             }
-            match kv {
-                [b't', b'h', b':', value @ ..] => {
-                    th.get_or_insert(value);
-                }
-                [b'r', b'v', b':', value @ ..] => {
-                    rv.get_or_insert(value);
-                }
-                _ => {}
+            if is_th {
+                th = th.or(value);
+            } else if name == Some(b"rv:") {
+                rv = rv.or(value);
             }
         }
         let th_text = th;
