@@ -29,12 +29,24 @@ enum Write {
 #[derive(Debug, Default)]
 pub(super) struct Outgoing {
     writes: [Write; KNOWN],
+    /// One bit per slot holding [`Write::Set`], and per slot holding [`Write::Remove`]: what
+    /// is left after the pass over the map is found with a few bit operations.
+    sets: u16,
+    removes: u16,
 }
 
 impl Outgoing {
     fn write(&mut self, known: Known, write: Write) {
+        let bit = 1u16 << (known as usize);
+        let (set, remove) = match write {
+            Write::Set(_) => (bit, 0),
+            Write::Remove => (0, bit),
+            Write::Keep | Write::Placed => (0, 0),
+        };
         if let Some(slot) = self.writes.get_mut(known as usize) {
             *slot = write;
+            self.sets = (self.sets & !bit) | set;
+            self.removes = (self.removes & !bit) | remove;
         }
     }
 
@@ -65,8 +77,9 @@ impl Outgoing {
     /// Applies the writes to `map`. Borrowed, not consumed: the slots stay where the caller
     /// built them instead of being moved (copied) into this call.
     pub(super) fn apply(&mut self, map: &mut HeaderMap) {
-        // Which known headers the map carries, and which more than once: one bit each.
-        let (mut seen, mut repeated) = (0u16, 0u16);
+        // Which known headers the map carries, which more than once, and which were set in
+        // place: one bit each.
+        let (mut seen, mut repeated, mut placed) = (0u16, 0u16, 0u16);
         for (name, value) in map.iter_mut() {
             let Some(known) = Known::of(name.as_str().as_bytes()) else {
                 continue;
@@ -82,28 +95,32 @@ impl Outgoing {
                     std::mem::swap(value, new);
                 }
                 *write = Write::Placed;
+                placed |= bit;
             }
         }
         // What is left needs the name hashed: rare once a hop's headers are in place, so
-        // only the slots that need it are visited.
-        for (known, write) in Known::ALL.into_iter().zip(&mut self.writes) {
-            let bit = 1u16 << (known as usize);
+        // only those slots are visited. A header set in place and repeated keeps its first
+        // line (the new value) only; one set but absent is inserted; one removed and
+        // present is removed.
+        let mut left = (self.removes & seen) | (placed & repeated) | (self.sets & !placed);
+        while left != 0 {
+            let index = left.trailing_zeros() as usize;
+            left &= left - 1;
+            let (Some(known), Some(write)) = (Known::ALL.get(index), self.writes.get_mut(index))
+            else {
+                continue;
+            };
             let name = known.name();
-            match write {
+            match std::mem::take(write) {
                 Write::Keep => {}
-                // The first line holds the new value: it becomes the only one.
-                Write::Placed if repeated & bit == 0 => {}
                 Write::Placed => {
                     if let Some(value) = map.get(name).cloned() {
                         map.insert(name, value);
                     }
                 }
-                Write::Set(_) => {
-                    if let Write::Set(value) = std::mem::take(write) {
-                        map.insert(name, value);
-                    }
+                Write::Set(value) => {
+                    map.insert(name, value);
                 }
-                Write::Remove if seen & bit == 0 => {}
                 Write::Remove => {
                     map.remove(name);
                 }
