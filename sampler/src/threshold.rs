@@ -76,6 +76,11 @@ impl Randomness {
     pub fn value(self) -> u64 {
         self.0
     }
+
+    /// R from its raw value; `None` at 2^56 or above.
+    pub(crate) fn from_value(value: u64) -> Option<Self> {
+        (value < MAX).then_some(Self(value))
+    }
 }
 
 /// A rejection threshold T in `[0, 2^56)`: keep iff `R >= T`. `T = 0` keeps everything.
@@ -129,6 +134,11 @@ impl Threshold {
     /// The raw 56-bit value.
     pub fn value(self) -> u64 {
         self.0
+    }
+
+    /// T from its raw value; `None` at 2^56 or above.
+    pub(crate) fn from_value(value: u64) -> Option<Self> {
+        (value < MAX).then_some(Self(value))
     }
 }
 

@@ -227,12 +227,12 @@ impl TraceState {
 
     /// The sampling threshold carried in `ot=th:`, if present and well formed.
     pub fn threshold(&self) -> Option<Threshold> {
-        self.sampling.th
+        self.sampling.th()
     }
 
     /// The explicit randomness carried in `ot=rv:`, if present and well formed.
     pub fn randomness(&self) -> Option<Randomness> {
-        self.sampling.rv
+        self.sampling.rv()
     }
 
     /// A copy with `ot=th` set to `threshold` (or removed when `None`), other `ot` sub-keys

@@ -6,10 +6,14 @@ use crate::{Randomness, Threshold, text};
 
 /// The sampling sub-keys of an `ot` value, parsed: the first `th` and the first `rv`, each
 /// `None` when absent or malformed; and whether rewriting the value would change it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// `th` and `rv` are kept as raw values, [`ABSENT`] for none (both are below 2^56): eight
+/// bytes each instead of an option's sixteen, so a `SpanContext` is small enough to be moved
+/// without a `memcpy` call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Sampling {
-    pub(super) th: Option<Threshold>,
-    pub(super) rv: Option<Randomness>,
+    th: u64,
+    rv: u64,
     /// The value is `th:` in its canonical encoding, then kept sub-keys only: setting that
     /// same `th` rewrites nothing.
     same_with_th: bool,
@@ -17,7 +21,31 @@ pub(super) struct Sampling {
     same_without_th: bool,
 }
 
+/// The raw value of an absent or malformed `th` or `rv`.
+const ABSENT: u64 = u64::MAX;
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Self {
+            th: ABSENT,
+            rv: ABSENT,
+            same_with_th: false,
+            same_without_th: false,
+        }
+    }
+}
+
 impl Sampling {
+    /// The first `th`, if it is well formed.
+    pub(super) fn th(&self) -> Option<Threshold> {
+        Threshold::from_value(self.th)
+    }
+
+    /// The first `rv`, if it is well formed.
+    pub(super) fn rv(&self) -> Option<Randomness> {
+        Randomness::from_value(self.rv)
+    }
+
     /// Reads `th` and `rv` from the `ot` value `ot` in one pass over its sub-keys, and what
     /// [`unchanged`] would say, so a hop that keeps the list decides without rescanning it.
     pub(super) fn read(ot: &[u8]) -> Self {
@@ -55,9 +83,10 @@ impl Sampling {
         let canonical_th = first_th
             && th.is_some()
             && th_text.is_some_and(|text| text == b"0" || text.last() != Some(&b'0'));
+        let rv = rv.and_then(|v| Randomness::parse_rv_bytes(v).ok());
         Self {
-            th,
-            rv: rv.and_then(|v| Randomness::parse_rv_bytes(v).ok()),
+            th: th.map_or(ABSENT, Threshold::value),
+            rv: rv.map_or(ABSENT, Randomness::value),
             same_with_th: canonical_th && later_kept,
             same_without_th: first_kept && later_kept,
         }
@@ -67,7 +96,7 @@ impl Sampling {
     /// [`unchanged`] over the text.
     pub(super) fn unchanged(&self, threshold: Option<Threshold>) -> bool {
         match threshold {
-            Some(t) => self.same_with_th && self.th == Some(t),
+            Some(t) => self.same_with_th && self.th == t.value(),
             None => self.same_without_th,
         }
     }
@@ -219,7 +248,7 @@ mod tests {
             let th = Threshold::parse_th(&text);
             let want = th.is_ok_and(|t| t.to_th().as_str() == text);
             let read = Sampling::read(format!("th:{text};rv:1").as_bytes());
-            proptest::prop_assert_eq!(read.th, th.ok());
+            proptest::prop_assert_eq!(read.th(), th.ok());
             proptest::prop_assert_eq!(th.is_ok_and(|t| read.unchanged(Some(t))), want);
         }
     }
