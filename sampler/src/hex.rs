@@ -32,11 +32,27 @@ pub fn value(c: u8) -> Option<u8> {
 
 /// Decodes exactly `2 * out.len()` lowercase hex digits of `text` into `out`; `false` (with
 /// `out` partly written) when the length is wrong or a byte is not a lowercase hex digit.
-/// The digits are checked once, after the loop, so the loop itself does not branch.
+/// Eight digits at a time ([`decode_word`]), the last few through the table; every digit is
+/// checked once, after the loop, so the loop itself does not branch.
+#[inline]
 pub fn decode_into(text: &[u8], out: &mut [u8]) -> bool {
     if text.len() != 2 * out.len() {
         return false;
     }
+    let mut valid = true;
+    // Four bytes per word of eight digits; the rest (`text.len() % 8` digits) pair by pair.
+    let (words, text_rest) = text.as_chunks::<8>();
+    let (quads, out_rest) = out.as_chunks_mut::<4>();
+    for (word, bytes) in words.iter().zip(quads) {
+        let decoded = decode_word(*word);
+        valid &= decoded.is_some();
+        *bytes = decoded.unwrap_or_default().to_be_bytes();
+    }
+    valid && decode_pairs(text_rest, out_rest)
+}
+
+/// [`decode_into`] one digit pair at a time, through the table (the reference, and the tail).
+fn decode_pairs(text: &[u8], out: &mut [u8]) -> bool {
     let mut seen = 0u8;
     for (byte, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
         if let [hi, lo] = pair {
@@ -47,6 +63,36 @@ pub fn decode_into(text: &[u8], out: &mut [u8]) -> bool {
     }
     // Every digit's value is below 16; NOT_HEX sets the high bits.
     seen < 16
+}
+
+/// The byte 1 in every lane of a word.
+const LANES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every lane.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The value of eight lowercase hex digits (the first the most significant), decoded as one
+/// word: `None` when a byte is not a lowercase hex digit. Lanes are classified with adds that
+/// set a lane's high bit when the lane is at least some bound; lanes are below `0x80` when
+/// added to (ASCII is checked apart), so no carry crosses into the next lane.
+#[inline]
+pub fn decode_word(digits: [u8; 8]) -> Option<u32> {
+    let word = u64::from_le_bytes(digits);
+    let low = word & !HIGH;
+    let at_least = |bound: u8| low.wrapping_add(LANES * u64::from(0x80 - bound)) & HIGH;
+    let digit = at_least(b'0') & !at_least(b'9' + 1);
+    let alpha = at_least(b'a') & !at_least(b'f' + 1);
+    if (digit | alpha) != HIGH || word & HIGH != 0 {
+        return None;
+    }
+    // `0`-`9` keep their low four bits; `a`-`f` (1-6 there) add 9.
+    let nibbles = (word & (LANES * 0x0f)) + (alpha >> 7) * 9;
+    // Pairs of lanes into bytes (first digit high), then the four bytes together.
+    let bytes = ((nibbles << 4) | (nibbles >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let bytes = (bytes | (bytes >> 8)) & 0x0000_ffff_0000_ffff;
+    let bytes = (bytes | (bytes >> 16)) & 0xffff_ffff;
+    // The first digit pair is the lowest lane: read the four bytes back big-endian.
+    let [b0, b1, b2, b3, ..] = bytes.to_le_bytes();
+    Some(u32::from_be_bytes([b0, b1, b2, b3]))
 }
 
 /// The two lowercase hex digits of every byte: one load and one two-byte store per byte.
@@ -182,6 +228,61 @@ mod tests {
             assert_eq!(decode_into(&[b'0', c], &mut [0]), want, "{c}");
             assert_eq!(value(c).is_some(), want, "{c}");
         }
+    }
+
+    proptest::proptest! {
+        /// Word-at-a-time decoding gives what the table gives, one pair at a time, for digits
+        /// and near misses at every position.
+        #[test]
+        fn decode_into_matches_the_table(
+            text in proptest::collection::vec(
+                proptest::prop_oneof![
+                    // Mostly digits, so whole valid words come up too.
+                    8 => proptest::sample::select(b"0123456789abcdef".to_vec()),
+                    1 => proptest::sample::select(b"/:@AFG`g\x7f\x80\xb0\xe6\xff\x00-".to_vec()),
+                    1 => proptest::num::u8::ANY,
+                ],
+                0..40,
+            ),
+        ) {
+            let len = text.len() / 2;
+            let (mut got, mut want) = (vec![0u8; len], vec![0u8; len]);
+            let ok = decode_pairs(text.get(..2 * len).unwrap(), &mut want);
+            let text = text.get(..2 * len).unwrap();
+            proptest::prop_assert_eq!(decode_into(text, &mut got), ok);
+            if ok {
+                proptest::prop_assert_eq!(got, want);
+            }
+        }
+
+        /// Every word of digits decodes to what the table gives.
+        #[test]
+        fn decode_word_matches_the_table(digits in proptest::array::uniform8(
+            proptest::sample::select(b"0123456789abcdef/:`g".to_vec()),
+        )) {
+            let mut want = [0u8; 4];
+            let ok = decode_pairs(&digits, &mut want);
+            proptest::prop_assert_eq!(decode_word(digits), ok.then(|| u32::from_be_bytes(want)));
+        }
+    }
+
+    #[test]
+    fn decode_word_takes_every_byte_at_every_lane() {
+        for c in 0..=255u8 {
+            for lane in 0..8 {
+                let mut digits = *b"0123abcd";
+                digits[lane] = c;
+                let mut want = [0u8; 4];
+                let ok = decode_pairs(&digits, &mut want);
+                assert_eq!(
+                    decode_word(digits),
+                    ok.then(|| u32::from_be_bytes(want)),
+                    "{c}"
+                );
+            }
+        }
+        assert_eq!(decode_word(*b"4bf92f35"), Some(0x4bf9_2f35));
+        assert_eq!(decode_word(*b"ffffffff"), Some(u32::MAX));
     }
 
     #[test]

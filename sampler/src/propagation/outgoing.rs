@@ -6,41 +6,50 @@ use http::{HeaderMap, HeaderValue};
 
 use super::headers::{KNOWN, Known};
 
-/// What to do with one known header of an outgoing request.
-#[derive(Debug, Default)]
-enum Write {
-    /// Leave it as it is.
-    #[default]
-    Keep,
-    /// Make it this one line.
-    Set(HeaderValue),
-    /// Set, in place, while applying.
-    Placed,
-    /// Remove every line of it.
-    Remove,
-}
-
 /// The trace headers to write into an outgoing request, collected first and applied in one
 /// pass over the map: a header the request already carries once is replaced in place (no
 /// hashing, and nothing at all when the value is the same, as for a forwarded `tracestate`);
 /// only absent, repeated or removed headers go through `HeaderMap::insert`/`remove`, which
 /// hash the name (and `insert` reserves room before it looks, so even a replacement can
 /// reallocate a full map).
+///
+/// What to do with each known header is one bit in `sets` or `removes` (neither: leave it as
+/// it is), so removing is a bit operation and what is left after the pass is found with a
+/// few more; a set header's new value waits in its slot.
 #[derive(Debug, Default)]
 pub(super) struct Outgoing {
-    writes: [Write; KNOWN],
+    values: [Option<HeaderValue>; KNOWN],
+    sets: u16,
+    removes: u16,
+}
+
+/// The bit of `known` in the masks.
+fn bit(known: Known) -> u16 {
+    1 << (known as usize)
 }
 
 impl Outgoing {
-    fn write(&mut self, known: Known, write: Write) {
-        if let Some(slot) = self.writes.get_mut(known as usize) {
-            *slot = write;
+    /// Writes that remove every header of `removes` (a bit per header, as [`Outgoing::mask`]
+    /// makes them) and set none.
+    pub(super) fn removing(removes: u16) -> Self {
+        Self {
+            removes,
+            ..Self::default()
         }
+    }
+
+    /// The mask of these headers, for [`Outgoing::removing`].
+    pub(super) fn mask(known: impl IntoIterator<Item = Known>) -> u16 {
+        known.into_iter().fold(0, |mask, known| mask | bit(known))
     }
 
     /// Makes `known` the one line `value` (a later write of the same header wins).
     pub(super) fn set(&mut self, known: Known, value: HeaderValue) {
-        self.write(known, Write::Set(value));
+        if let Some(slot) = self.values.get_mut(known as usize) {
+            *slot = Some(value);
+            self.sets |= bit(known);
+            self.removes &= !bit(known);
+        }
     }
 
     /// Sets `known` to `value`; a value that could not be built (never, for the hex and
@@ -57,57 +66,68 @@ impl Outgoing {
         }
     }
 
-    /// Removes every line of `known` (a later write of the same header wins).
+    /// Removes every line of `known` (a later write of the same header wins). A value set
+    /// before stays in its slot, unused, until this is dropped.
     pub(super) fn remove(&mut self, known: Known) {
-        self.write(known, Write::Remove);
+        self.removes |= bit(known);
+        self.sets &= !bit(known);
     }
 
-    /// Applies the writes to `map`.
-    pub(super) fn apply(mut self, map: &mut HeaderMap) {
-        let mut lines = [0usize; KNOWN];
+    /// Applies the writes to `map`. Borrowed, not consumed: the slots stay where the caller
+    /// built them instead of being moved (copied) into this call.
+    pub(super) fn apply(&mut self, map: &mut HeaderMap) {
+        // Which known headers the map carries, which more than once, and which were set in
+        // place (on their first line): one bit each.
+        let (mut seen, mut repeated, mut placed) = (0u16, 0u16, 0u16);
         for (name, value) in map.iter_mut() {
             let Some(known) = Known::of(name.as_str().as_bytes()) else {
                 continue;
             };
-            let (Some(count), Some(write)) = (
-                lines.get_mut(known as usize),
-                self.writes.get_mut(known as usize),
-            ) else {
+            let bit = bit(known);
+            repeated |= seen & bit;
+            seen |= bit;
+            if self.sets & !placed & bit == 0 {
                 continue;
-            };
-            *count += 1;
-            if let Write::Set(new) = write {
-                if value != new {
+            }
+            if let Some(Some(new)) = self.values.get_mut(known as usize) {
+                if !same(value, new) {
                     std::mem::swap(value, new);
                 }
-                *write = Write::Placed;
+                placed |= bit;
             }
         }
-        // What is left needs the name hashed: rare once a hop's headers are in place.
-        for (known, (write, &count)) in Known::ALL
-            .into_iter()
-            .zip(self.writes.iter_mut().zip(&lines))
-        {
+        // What is left needs the name hashed: rare once a hop's headers are in place, so
+        // only those headers are visited. A header set in place and repeated keeps its first
+        // line (the new value) only; one set but absent is inserted; one removed and
+        // present is removed.
+        let mut left = (self.removes & seen) | (placed & repeated) | (self.sets & !placed);
+        while left != 0 {
+            let index = left.trailing_zeros() as usize;
+            left &= left - 1;
+            let Some(&known) = Known::ALL.get(index) else {
+                continue;
+            };
             let name = known.name();
-            match (write, count) {
-                (Write::Keep, _) | (Write::Placed, 1) | (Write::Remove, 0) => {}
-                // The first line holds the new value: it becomes the only one.
-                (Write::Placed, _) => {
-                    if let Some(value) = map.get(name).cloned() {
-                        map.insert(name, value);
-                    }
+            if placed & bit(known) != 0 {
+                if let Some(value) = map.get(name).cloned() {
+                    map.insert(name, value);
                 }
-                (write @ Write::Set(_), _) => {
-                    if let Write::Set(value) = std::mem::take(write) {
-                        map.insert(name, value);
-                    }
+            } else if self.sets & bit(known) != 0 {
+                if let Some(value) = self.values.get_mut(index).and_then(Option::take) {
+                    map.insert(name, value);
                 }
-                (Write::Remove, _) => {
-                    map.remove(name);
-                }
+            } else {
+                map.remove(name);
             }
         }
     }
+}
+
+/// Whether two header values are the same bytes: first whether they are the very same
+/// bytes (a forwarded `tracestate` is the received value, shared), then byte by byte.
+fn same(a: &HeaderValue, b: &HeaderValue) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    std::ptr::eq(a, b) || a == b
 }
 
 #[cfg(test)]

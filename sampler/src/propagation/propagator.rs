@@ -41,9 +41,9 @@ pub struct Extraction {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Propagation {
     inject: Vec<Format>,
-    /// Every known trace header that injecting `inject` does not always set: removed first,
-    /// so no stale context travels on.
-    clear: Vec<Known>,
+    /// Every known trace header that injecting `inject` does not always set, one bit each
+    /// ([`Outgoing::mask`]): removed first, so no stale context travels on.
+    clear: u16,
 }
 
 impl Default for Propagation {
@@ -61,10 +61,11 @@ impl Propagation {
                 .iter()
                 .any(|format| format.always_written().contains(&name))
         };
-        let clear = Known::ALL
-            .into_iter()
-            .filter(|known| !overwritten(known.name()))
-            .collect();
+        let clear = Outgoing::mask(
+            Known::ALL
+                .into_iter()
+                .filter(|known| !overwritten(known.name())),
+        );
         Self { inject, clear }
     }
 
@@ -114,10 +115,7 @@ impl Propagation {
     pub fn inject(&self, context: &SpanContext, headers: &mut HeaderMap) {
         // Setting a header replaces every line of it, so only the headers a format may leave
         // unwritten need removing first; removing an absent header costs nothing.
-        let mut out = Outgoing::default();
-        for &known in &self.clear {
-            out.remove(known);
-        }
+        let mut out = Outgoing::removing(self.clear);
         for format in &self.inject {
             format.inject(context, &mut out);
         }

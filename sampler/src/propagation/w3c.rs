@@ -24,7 +24,12 @@ pub(super) fn extract(headers: &TraceHeaders<'_>) -> Result<Option<Extracted>, I
         return Ok(None);
     };
     let (trace_id, span_id, flags) = parse_traceparent(line).ok_or(INVALID)?;
-    let trace_state = TraceState::from_header_values(headers.all(Known::Tracestate));
+    // One line (the usual case) is read without an iterator over the lines.
+    let trace_state = match headers.single(Known::Tracestate) {
+        Ok(Some(line)) => TraceState::from_header_value(line),
+        Ok(None) => TraceState::default(),
+        Err(_) => TraceState::from_header_values(headers.all(Known::Tracestate)),
+    };
     Ok(Some(Extracted::Context(SpanContext {
         trace_id,
         span_id,

@@ -80,10 +80,8 @@ impl TraceState {
             return Self::default();
         };
         let second = values.next();
-        if second.is_none()
-            && let Some(ot) = scan::canonical(first.as_bytes())
-        {
-            return Self::with_ot(first.clone(), ot);
+        if second.is_none() {
+            return Self::from_header_value(first);
         }
         let lines = [first]
             .into_iter()
@@ -91,6 +89,15 @@ impl TraceState {
             .chain(values)
             .filter_map(|value| value.to_str().ok());
         Self::parse(lines)
+    }
+
+    /// [`TraceState::from_header_values`] over a request's one `tracestate` line, without an
+    /// iterator over the lines (the usual case, on every request).
+    pub(crate) fn from_header_value(value: &HeaderValue) -> Self {
+        match scan::canonical(value.as_bytes()) {
+            Some(ot) => Self::with_ot(value.clone(), ot),
+            None => Self::parse(value.to_str().ok()),
+        }
     }
 
     /// A list from members already checked and joined in canonical form.
@@ -220,12 +227,12 @@ impl TraceState {
 
     /// The sampling threshold carried in `ot=th:`, if present and well formed.
     pub fn threshold(&self) -> Option<Threshold> {
-        self.sampling.th
+        self.sampling.th()
     }
 
     /// The explicit randomness carried in `ot=rv:`, if present and well formed.
     pub fn randomness(&self) -> Option<Randomness> {
-        self.sampling.rv
+        self.sampling.rv()
     }
 
     /// A copy with `ot=th` set to `threshold` (or removed when `None`), other `ot` sub-keys

@@ -6,10 +6,14 @@ use crate::{Randomness, Threshold, text};
 
 /// The sampling sub-keys of an `ot` value, parsed: the first `th` and the first `rv`, each
 /// `None` when absent or malformed; and whether rewriting the value would change it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+///
+/// `th` and `rv` are kept as raw values, [`ABSENT`] for none (both are below 2^56): eight
+/// bytes each instead of an option's sixteen, so a `SpanContext` is small enough to be moved
+/// without a `memcpy` call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Sampling {
-    pub(super) th: Option<Threshold>,
-    pub(super) rv: Option<Randomness>,
+    th: u64,
+    rv: u64,
     /// The value is `th:` in its canonical encoding, then kept sub-keys only: setting that
     /// same `th` rewrites nothing.
     same_with_th: bool,
@@ -17,41 +21,72 @@ pub(super) struct Sampling {
     same_without_th: bool,
 }
 
+/// The raw value of an absent or malformed `th` or `rv`.
+const ABSENT: u64 = u64::MAX;
+
+impl Default for Sampling {
+    fn default() -> Self {
+        Self {
+            th: ABSENT,
+            rv: ABSENT,
+            same_with_th: false,
+            same_without_th: false,
+        }
+    }
+}
+
 impl Sampling {
+    /// The first `th`, if it is well formed.
+    pub(super) fn th(&self) -> Option<Threshold> {
+        Threshold::from_value(self.th)
+    }
+
+    /// The first `rv`, if it is well formed.
+    pub(super) fn rv(&self) -> Option<Randomness> {
+        Randomness::from_value(self.rv)
+    }
+
     /// Reads `th` and `rv` from the `ot` value `ot` in one pass over its sub-keys, and what
     /// [`unchanged`] would say, so a hop that keeps the list decides without rescanning it.
     pub(super) fn read(ot: &[u8]) -> Self {
         let (mut th, mut rv) = (None, None);
         let (mut first_kept, mut later_kept, mut first_th) = (false, true, false);
-        for (i, kv) in ot.split(|&c| c == b';').enumerate() {
-            let is_th = kv.starts_with(b"th:");
+        // Sub-keys one by one, each classified by its first three bytes.
+        let mut rest = Some(ot);
+        let mut first = true;
+        while let Some(part) = rest {
+            let (kv, next) = match part.iter().position(|&c| c == b';') {
+                Some(end) => (part.get(..end).unwrap_or_default(), part.get(end + 1..)),
+                None => (part, None),
+            };
+            rest = next;
+            let (name, value) = kv.split_first_chunk::<3>().unzip();
+            let is_th = name == Some(b"th:");
             // A sub-key a rewrite keeps as it is: not empty, not a `th`.
             let kept = !kv.is_empty() && !is_th;
-            if i == 0 {
-                (first_kept, first_th) = (kept, is_th);
+            if first {
+                (first_kept, first_th, first) = (kept, is_th, false);
             } else {
                 later_kept &= kept;
             }
-            match kv {
-                [b't', b'h', b':', value @ ..] => {
-                    th.get_or_insert(value);
-                }
-                [b'r', b'v', b':', value @ ..] => {
-                    rv.get_or_insert(value);
-                }
-                _ => {}
+            if is_th {
+                th = th.or(value);
+            } else if name == Some(b"rv:") {
+                rv = rv.or(value);
             }
         }
         let th_text = th;
         let th = th_text.and_then(|v| Threshold::parse_th_bytes(v).ok());
-        // The first sub-key is the first `th`, and in the encoding a rewrite would write.
+        // The first sub-key is the first `th`, and in the encoding a rewrite would write: a
+        // `th` that parses is written back as it came unless it has trailing zeros (`0` alone
+        // is the encoding of zero), which `Threshold::to_th` drops.
         let canonical_th = first_th
-            && th
-                .zip(th_text)
-                .is_some_and(|(t, text)| t.to_th().as_bytes() == text);
+            && th.is_some()
+            && th_text.is_some_and(|text| text == b"0" || text.last() != Some(&b'0'));
+        let rv = rv.and_then(|v| Randomness::parse_rv_bytes(v).ok());
         Self {
-            th,
-            rv: rv.and_then(|v| Randomness::parse_rv_bytes(v).ok()),
+            th: th.map_or(ABSENT, Threshold::value),
+            rv: rv.map_or(ABSENT, Randomness::value),
             same_with_th: canonical_th && later_kept,
             same_without_th: first_kept && later_kept,
         }
@@ -61,7 +96,7 @@ impl Sampling {
     /// [`unchanged`] over the text.
     pub(super) fn unchanged(&self, threshold: Option<Threshold>) -> bool {
         match threshold {
-            Some(t) => self.same_with_th && self.th == Some(t),
+            Some(t) => self.same_with_th && self.th == t.value(),
             None => self.same_without_th,
         }
     }
@@ -203,6 +238,18 @@ mod tests {
             let want = unchanged(old.as_bytes(), text.as_deref().map(str::as_bytes));
             let got = Sampling::read(old.as_bytes()).unchanged(threshold);
             proptest::prop_assert_eq!(got, want, "{:?} {:?}", old, text);
+        }
+    }
+
+    proptest::proptest! {
+        /// The `th` encoding check without formatting agrees with `Threshold::to_th`.
+        #[test]
+        fn canonical_th_check_matches_to_th(text in "[0-9a-f]{1,15}") {
+            let th = Threshold::parse_th(&text);
+            let want = th.is_ok_and(|t| t.to_th().as_str() == text);
+            let read = Sampling::read(format!("th:{text};rv:1").as_bytes());
+            proptest::prop_assert_eq!(read.th(), th.ok());
+            proptest::prop_assert_eq!(th.is_ok_and(|t| read.unchanged(Some(t))), want);
         }
     }
 

@@ -17,16 +17,13 @@ pub(super) struct Place {
 /// where the value of the `ot` member lies, if there is one); `None` when the general parser
 /// must decide.
 pub(super) fn canonical(line: &[u8]) -> Option<Option<Place>> {
-    // Keys seen so far, to catch a repeat: a fingerprint each (compared first, one word),
-    // and where the key lies (compared in full only when fingerprints match).
-    let mut prints = [0u64; MAX_MEMBERS];
-    let mut keys = [(0u16, 0u16); MAX_MEMBERS];
+    // Keys seen so far, to catch a repeat: one bit per key fingerprint in a 64-bit set (no
+    // array to clear per line); only when a key's bit is already set are the earlier keys
+    // compared in full.
+    let mut seen = 0u64;
     let mut count = 0;
     let mut ot = None;
     let mut at = 0;
-    if line.len() > usize::from(u16::MAX) {
-        return None;
-    }
     loop {
         let mut key_end = grammar::key_end(line, at);
         let tenant_end = (line.get(key_end) == Some(&b'@')).then_some(key_end - at);
@@ -43,20 +40,16 @@ pub(super) fn canonical(line: &[u8]) -> Option<Option<Place>> {
         if !valid_key_shape(key, tenant_end) || !valid_value_shape(value) {
             return None;
         }
-        let print = fingerprint(key);
-        let seen = prints.get(..count)?;
-        if seen.contains(&print) {
-            let same = |(&p, &(start, end)): (&u64, &(u16, u16))| {
-                p == print && line.get(usize::from(start)..usize::from(end)) == Some(key)
-            };
-            if seen.iter().zip(&keys).any(same) {
-                return None;
-            }
+        let bit = 1u64 << fingerprint(key);
+        if seen & bit != 0 && has_key(line.get(..at)?, key) {
+            return None;
         }
-        // A 33rd member finds no slot.
-        *prints.get_mut(count)? = print;
-        *keys.get_mut(count)? = (u16::try_from(at).ok()?, u16::try_from(key_end).ok()?);
+        seen |= bit;
+        // A 33rd member is left to the general parser.
         count += 1;
+        if count > MAX_MEMBERS {
+            return None;
+        }
         if key == b"ot" {
             ot = Some(Place {
                 start: value_start,
@@ -72,11 +65,24 @@ pub(super) fn canonical(line: &[u8]) -> Option<Option<Place>> {
     }
 }
 
-/// A cheap fingerprint of a key: its length, first and last byte. Equal keys have equal
-/// fingerprints; most different keys of one list do not.
-fn fingerprint(key: &[u8]) -> u64 {
+/// A cheap fingerprint of a key in `0..64`, from its length, first and last byte (mixed by
+/// one multiply). Equal keys have equal fingerprints; most different keys of one list do not.
+fn fingerprint(key: &[u8]) -> u32 {
     let byte = |c: Option<&u8>| u64::from(c.copied().unwrap_or_default());
-    (key.len() as u64) | (byte(key.first()) << 48) | (byte(key.last()) << 56)
+    let mixed = (key.len() as u64) | (byte(key.first()) << 48) | (byte(key.last()) << 56);
+    // The top six bits of the product depend on every input bit.
+    (mixed.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as u32
+}
+
+/// Whether one of the members of `checked` (members already checked, each followed by a
+/// `,`) has the key `key`: values hold no `=`, so a member has that key exactly when it
+/// starts with `key=`.
+fn has_key(checked: &[u8], key: &[u8]) -> bool {
+    checked.split(|&c| c == b',').any(|member| {
+        member
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.first() == Some(&b'='))
+    })
 }
 
 #[cfg(test)]
@@ -107,6 +113,26 @@ mod tests {
             let got = canonical(line.as_bytes()).map(|ot| ot.map(|p| (p.start, p.end)));
             assert_eq!(got, want, "{line:?}");
         }
+    }
+
+    #[test]
+    fn fingerprint_collisions_are_compared_in_full() {
+        // 32 keys over 64 fingerprints share some; a repeat of each is still caught.
+        let keys: Vec<String> = (0..32).map(|i| format!("k{i}x")).collect();
+        let line = keys
+            .iter()
+            .map(|k| format!("{k}=v"))
+            .collect::<Vec<_>>()
+            .join(",");
+        assert_eq!(canonical(line.as_bytes()), Some(None));
+        for key in &keys[..31] {
+            let repeated = keys[..31].iter().chain([key]).map(|k| format!("{k}=v"));
+            let line = repeated.collect::<Vec<_>>().join(",");
+            assert_eq!(canonical(line.as_bytes()), None, "{key}");
+        }
+        // A key that is a prefix of an earlier one, or the earlier one a prefix of it.
+        assert_eq!(canonical(b"ab=1,a=2"), Some(None));
+        assert_eq!(canonical(b"a=1,ab=2,a=3"), None);
     }
 
     #[test]

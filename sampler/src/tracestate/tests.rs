@@ -248,6 +248,7 @@ mod fast_path {
             let fast = TraceState::from_header_values([&value]);
             let general = TraceState::parse([line.as_str()]);
             prop_assert_eq!(&fast, &general);
+            prop_assert_eq!(&TraceState::from_header_value(&value), &general);
             prop_assert_eq!(fast.get("ot"), general.members().find_map(|m| m.strip_prefix("ot=")));
         }
 
