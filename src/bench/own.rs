@@ -2,7 +2,7 @@
 //! `--target` is given, or the target's process with `--sink`), and the figures read from
 //! them once the load is over.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -13,7 +13,7 @@ use super::sink::{self, Sink, SinkCounters};
 use super::{BenchError, procfs};
 
 /// Where the sink listens for the bench's own child.
-const LOOPBACK_ANY: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+const LOOPBACK_ANY_PORT: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
 /// After the load, how long the sink may receive nothing before the run is over.
 const DRAIN_IDLE: Duration = Duration::from_secs(3);
 /// After the load, the longest wait for the sink to catch up.
@@ -49,7 +49,9 @@ impl Own {
     /// Starts the sink, then the child exporting to it (in pass-through when `passthrough`);
     /// the child's CPU clock starts now. Also returns the child's OTLP/gRPC URL.
     pub async fn start(passthrough: bool) -> Result<(Self, String), BenchError> {
-        let sink = sink::start(LOOPBACK_ANY).await.map_err(BenchError::Sink)?;
+        let sink = sink::start(LOOPBACK_ANY_PORT)
+            .await
+            .map_err(BenchError::Sink)?;
         let child = CollectorChild::start(&format!("grpc://{}", sink.addr), passthrough).await?;
         let pid = child.pid;
         let url = format!("grpc://{}", child.otlp_grpc);
