@@ -119,6 +119,36 @@ pub fn encode_into(bytes: &[u8], out: &mut [u8]) -> usize {
     written
 }
 
+/// `bytes` as lowercase hex: `D` digits for `N` bytes, four bytes at a time
+/// ([`encode_word`]). For ids, whose length is known where they are written: the loop
+/// unrolls to straight-line word operations. `N` must be a multiple of four and `D` twice
+/// `N`: other bytes are left out, other digits zero.
+#[inline]
+pub fn encode_array<const N: usize, const D: usize>(bytes: &[u8; N]) -> [u8; D] {
+    let mut out = [0u8; D];
+    let (quads, _) = bytes.as_chunks::<4>();
+    let (words, _) = out.as_chunks_mut::<8>();
+    for (quad, word) in quads.iter().zip(words) {
+        *word = encode_word(*quad);
+    }
+    out
+}
+
+/// The eight lowercase hex digits of four bytes, as one word: each byte is spread over two
+/// lanes (high nibble first), and a lane of 10 or more gets the distance from `'9' + 1` to
+/// `'a'` added; no lane ever carries into the next.
+fn encode_word(bytes: [u8; 4]) -> [u8; 8] {
+    let word = u64::from(u32::from_le_bytes(bytes));
+    // Byte `i` into lane `2 i`.
+    let spread = (word | (word << 16)) & 0x0000_ffff_0000_ffff;
+    let spread = (spread | (spread << 8)) & 0x00ff_00ff_00ff_00ff;
+    // Its high nibble stays in lane `2 i`, its low nibble goes to lane `2 i + 1`.
+    let nibbles = ((spread >> 4) & (LANES * 0x0f)) | ((spread & (LANES * 0x0f)) << 8);
+    // Lanes of 10 or more reach 16 when 6 is added: bit 4 of the lane, moved to bit 0.
+    let letters = ((nibbles + LANES * 6) >> 4) & LANES;
+    (nibbles + LANES * u64::from(b'0') + letters * u64::from(b'a' - b'9' - 1)).to_le_bytes()
+}
+
 /// `bytes` as lowercase hex in a buffer of `N` characters (`N` is twice the input length at
 /// every call site; a longer `N` leaves trailing zero bytes, a shorter one drops bytes).
 pub fn encode<const N: usize>(bytes: &[u8]) -> [u8; N] {
@@ -191,6 +221,24 @@ mod tests {
         assert_eq!(encode_into(&all, &mut out), 512);
         let want: String = all.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(as_str(&out), want);
+    }
+
+    #[test]
+    fn arrays_encode_like_the_table() {
+        for start in 0..=255u8 {
+            let bytes: [u8; 16] = std::array::from_fn(|i| start.wrapping_add(17 * i as u8));
+            assert_eq!(
+                encode_array::<16, 32>(&bytes),
+                encode::<32>(&bytes),
+                "{start}"
+            );
+            let bytes: [u8; 8] = std::array::from_fn(|i| start.wrapping_mul(i as u8 + 1));
+            assert_eq!(
+                encode_array::<8, 16>(&bytes),
+                encode::<16>(&bytes),
+                "{start}"
+            );
+        }
     }
 
     #[test]

@@ -87,14 +87,17 @@ fn parse_traceparent(line: &HeaderValue) -> Option<(TraceId, SpanId, TraceFlags)
 /// it. A list forwarded unchanged is the received header value itself: when the request
 /// already carries it as its one `tracestate` line, the map is left as it is.
 pub(super) fn inject(context: &SpanContext, headers: &mut Outgoing) {
+    // The ids a word at a time, their lengths known here.
+    let trace_id = hex::encode_array::<16, 32>(&context.trace_id.to_bytes());
+    let span_id = hex::encode_array::<8, 16>(&context.span_id.to_bytes());
+    let flags = context.flags().to_byte();
     let mut traceparent = hex::Buf::<LEN_V00>::new();
     traceparent
         .push(b"00-")
-        .push_hex(&context.trace_id.to_bytes())
+        .push(&trace_id)
         .push(b"-")
-        .push_hex(&context.span_id.to_bytes())
-        .push(b"-")
-        .push_hex(&[context.flags().to_byte()]);
+        .push(&span_id)
+        .push(&[b'-', hex::digit(flags >> 4), hex::digit(flags)]);
     let value = HeaderValue::from_bytes(traceparent.as_bytes());
     headers.set_or_remove(Known::Traceparent, value);
     match context.trace_state.header_value() {
