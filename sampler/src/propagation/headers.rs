@@ -93,13 +93,6 @@ impl Known {
     }
 }
 
-/// The lines of one known header: the first, and how many there are.
-#[derive(Debug, Clone, Copy, Default)]
-struct Lines<'a> {
-    first: Option<&'a HeaderValue>,
-    count: usize,
-}
-
 /// A header that must appear at most once appeared several times.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Repeated;
@@ -108,7 +101,12 @@ pub(super) struct Repeated;
 #[derive(Debug)]
 pub(super) struct TraceHeaders<'a> {
     map: &'a HeaderMap,
-    lines: [Lines<'a>; KNOWN],
+    /// The first line of each known header. Only the first: whether there are more is a
+    /// bit in `repeated`, so this stays small enough to be built and moved without `memset`
+    /// and `memcpy` calls.
+    first: [Option<&'a HeaderValue>; KNOWN],
+    /// Headers with more than one line, a bit each (`1 << known`).
+    repeated: u16,
     present: FormatSet,
 }
 
@@ -117,21 +115,26 @@ impl<'a> TraceHeaders<'a> {
     /// lines are written in place rather than returned and copied.
     #[inline]
     pub(super) fn find(map: &'a HeaderMap) -> Self {
-        let mut lines = [Lines::default(); KNOWN];
+        let mut first = [None; KNOWN];
+        let mut repeated = 0u16;
         let mut present = FormatSet::default();
         for (name, value) in map {
             let Some(known) = Known::of(name.as_str().as_bytes()) else {
                 continue;
             };
             present.insert(known.format());
-            if let Some(slot) = lines.get_mut(known as usize) {
-                slot.first.get_or_insert(value);
-                slot.count += 1;
+            if let Some(slot) = first.get_mut(known as usize) {
+                if slot.is_some() {
+                    repeated |= 1 << (known as usize);
+                } else {
+                    *slot = Some(value);
+                }
             }
         }
         Self {
             map,
-            lines,
+            first,
+            repeated,
             present,
         }
     }
@@ -141,29 +144,29 @@ impl<'a> TraceHeaders<'a> {
         self.present
     }
 
-    fn lines(&self, known: Known) -> Lines<'a> {
-        self.lines.get(known as usize).copied().unwrap_or_default()
+    /// Whether `known` has more than one line.
+    fn is_repeated(&self, known: Known) -> bool {
+        self.repeated & (1 << (known as usize)) != 0
     }
 
     /// The first line of `known`, as `HeaderMap::get` gives it.
     pub(super) fn first(&self, known: Known) -> Option<&'a HeaderValue> {
-        self.lines(known).first
+        self.first.get(known as usize).copied().flatten()
     }
 
     /// The one line of `known`: `Ok(None)` when absent, `Err` when repeated.
     pub(super) fn single(&self, known: Known) -> Result<Option<&'a HeaderValue>, Repeated> {
-        let lines = self.lines(known);
-        if lines.count > 1 {
+        if self.is_repeated(known) {
             return Err(Repeated);
         }
-        Ok(lines.first)
+        Ok(self.first(known))
     }
 
     /// Every line of `known`, in order (a second pass, by name, only when there are several).
     pub(super) fn all(&self, known: Known) -> impl Iterator<Item = &'a HeaderValue> + use<'a> {
-        let lines = self.lines(known);
-        let several = (lines.count > 1).then(|| self.map.get_all(known.name()).iter());
-        let one = lines.first.filter(|_| lines.count == 1);
+        let several = self.is_repeated(known);
+        let one = self.first(known).filter(|_| !several);
+        let several = several.then(|| self.map.get_all(known.name()).iter());
         one.into_iter().chain(several.into_iter().flatten())
     }
 }

@@ -79,7 +79,11 @@ impl Propagation {
     /// it to [`SamplingState::Debug`], because W3C cannot carry debug and Istio apps receive
     /// W3C and B3 side by side.
     pub fn extract(&self, headers: &HeaderMap) -> Extraction {
-        let mut extraction = Extraction::default();
+        // Gathered in locals and put together at the end: the parts move into the returned
+        // value one by one, not the whole extraction with a `memcpy` call.
+        let mut parent: Option<SpanContext> = None;
+        let mut invalid = Vec::new();
+        let mut decision_only = None;
         let found = TraceHeaders::find(headers);
         let present = found.present();
         // A format with none of its headers present finds nothing: not asked.
@@ -88,8 +92,8 @@ impl Propagation {
             .filter(|f| present.contains(*f));
         for format in asked {
             match format.extract(&found) {
-                Ok(Some(Extracted::Context(context))) => match &mut extraction.parent {
-                    None => extraction.parent = Some(context),
+                Ok(Some(Extracted::Context(context))) => match &mut parent {
+                    None => parent = Some(context),
                     Some(first) => {
                         let same =
                             first.trace_id == context.trace_id && first.span_id == context.span_id;
@@ -99,16 +103,17 @@ impl Propagation {
                     }
                 },
                 Ok(Some(Extracted::DecisionOnly(state))) => {
-                    extraction.decision_only.get_or_insert(state);
+                    decision_only.get_or_insert(state);
                 }
                 Ok(None) => {}
-                Err(invalid) => extraction.invalid.push(invalid.format),
+                Err(error) => invalid.push(error.format),
             }
         }
-        if extraction.parent.is_some() {
-            extraction.decision_only = None;
+        Extraction {
+            decision_only: decision_only.filter(|_| parent.is_none()),
+            parent,
+            invalid,
         }
-        extraction
     }
 
     /// Replaces every trace header of every format with `context` in the configured formats.
