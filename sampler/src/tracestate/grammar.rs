@@ -55,7 +55,9 @@ fn is(c: u8, class: u8) -> bool {
     CLASSES[usize::from(c)] & class != 0
 }
 
-/// Where the run of bytes of `class` that starts at `from` ends (`bytes.len()` at most).
+/// Where the run of bytes of `class` that starts at `from` ends (`bytes.len()` at most): the
+/// byte-by-byte reference the faster scans are tested against.
+#[cfg(test)]
 fn run_end(bytes: &[u8], from: usize, class: u8) -> usize {
     let mut i = from;
     while let Some(&c) = bytes.get(i) {
@@ -67,24 +69,61 @@ fn run_end(bytes: &[u8], from: usize, class: u8) -> usize {
     i
 }
 
-/// Where the run of key characters that starts at `from` ends.
-pub(super) fn key_end(bytes: &[u8], from: usize) -> usize {
-    run_end(bytes, from, KEY)
+/// How many bytes at the start of `bytes` are of `class`. Walked with an iterator over the
+/// slice: no bounds check per byte, as indexing from an offset would need.
+fn run_len(bytes: &[u8], class: u8) -> usize {
+    bytes
+        .iter()
+        .position(|&c| !is(c, class))
+        .unwrap_or(bytes.len())
 }
 
-/// Where the run of value characters that starts at `from` ends. Values are most of a list's
+/// How many bytes at the start of `bytes` are key characters.
+pub(super) fn key_len(bytes: &[u8]) -> usize {
+    run_len(bytes, KEY)
+}
+
+/// Where the run of key characters that starts at `from` ends.
+fn key_end(bytes: &[u8], from: usize) -> usize {
+    from + key_len(bytes.get(from..).unwrap_or_default())
+}
+
+/// How many bytes at the start of `bytes` are value characters. Values are most of a list's
 /// bytes, so they are scanned eight at a time; the last few bytes one by one.
-pub(super) fn value_end(bytes: &[u8], from: usize) -> usize {
-    let mut i = from;
-    while let Some(word) = bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+pub(super) fn value_len(bytes: &[u8]) -> usize {
+    let mut rest = bytes;
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
         let stops = value_stops(u64::from_le_bytes(*word));
         if stops != 0 {
             // The lowest flagged lane is the first byte that ends the run.
-            return i + (stops.trailing_zeros() / 8) as usize;
+            return bytes.len() - rest.len() + (stops.trailing_zeros() / 8) as usize;
         }
-        i += 8;
+        rest = tail;
     }
-    run_end(bytes, i, VALUE)
+    bytes.len() - rest.len() + run_len(rest, VALUE)
+}
+
+/// Where the run of value characters that starts at `from` ends.
+fn value_end(bytes: &[u8], from: usize) -> usize {
+    from + value_len(bytes.get(from..).unwrap_or_default())
+}
+
+/// Where the first `byte` of `bytes` is: eight bytes at a time, the last few one by one (for
+/// the `;` between `ot` sub-keys, which are mostly longer than a few bytes).
+pub(super) fn find(bytes: &[u8], byte: u8) -> Option<usize> {
+    let mut rest = bytes;
+    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
+        let word = u64::from_le_bytes(*word) ^ (LANES * u64::from(byte));
+        // The "has zero byte" test: a borrow can flag a lane above the first zero lane,
+        // never one below, so the lowest flagged lane is exact.
+        let zeros = word.wrapping_sub(LANES) & !word & HIGH;
+        if zeros != 0 {
+            return Some(bytes.len() - rest.len() + (zeros.trailing_zeros() / 8) as usize);
+        }
+        rest = tail;
+    }
+    let tail = rest.iter().position(|&c| c == byte)?;
+    Some(bytes.len() - rest.len() + tail)
 }
 
 /// The byte 1 in every lane of a word.
@@ -238,6 +277,34 @@ mod tests {
         }
         assert_eq!(value_end(b"", 0), 0);
         assert_eq!(value_end(b"abc", 5), 5);
+    }
+
+    /// The word-at-a-time search finds what `position` finds.
+    #[test]
+    fn find_matches_position() {
+        for c in [b';', 0x00, 0xff, 0x3a, 0x3c, 0xbb] {
+            for len in 0..20 {
+                for at in 0..=len {
+                    for before in [
+                        None,
+                        Some(0x00u8),
+                        Some(0xff),
+                        Some(b';' ^ 0x80),
+                        Some(0x3a),
+                    ] {
+                        let mut bytes = vec![b'v'; len];
+                        if let Some(slot) = bytes.get_mut(at) {
+                            *slot = c;
+                        }
+                        if let (Some(b), true) = (before, at > 0 && at <= len) {
+                            bytes[at - 1] = b;
+                        }
+                        let want = bytes.iter().position(|&x| x == b';');
+                        assert_eq!(find(&bytes, b';'), want, "{c} at {at} of {len} {before:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[rustfmt::skip]

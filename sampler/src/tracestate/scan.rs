@@ -23,20 +23,21 @@ pub(super) fn canonical(line: &[u8]) -> Option<Option<Place>> {
     let mut seen = 0u64;
     let mut count = 0;
     let mut ot = None;
-    let mut at = 0;
+    // The members are walked as the slice left after each, not by offsets into the line: no
+    // bounds check where the slice patterns already say what is there.
+    let mut rest = line;
     loop {
-        let mut key_end = grammar::key_end(line, at);
-        let tenant_end = (line.get(key_end) == Some(&b'@')).then_some(key_end - at);
-        if tenant_end.is_some() {
-            key_end = grammar::key_end(line, key_end + 1);
+        let at = line.len() - rest.len();
+        let mut key_len = grammar::key_len(rest);
+        let tenant_end = (rest.get(key_len) == Some(&b'@')).then_some(key_len);
+        if let Some(tenant) = tenant_end {
+            key_len = tenant + 1 + grammar::key_len(rest.get(tenant + 1..)?);
         }
-        if line.get(key_end) != Some(&b'=') {
+        let (key, after_key) = rest.split_at_checked(key_len)?;
+        let [b'=', after_equals @ ..] = after_key else {
             return None;
-        }
-        let key = line.get(at..key_end)?;
-        let value_start = key_end + 1;
-        let end = grammar::value_end(line, value_start);
-        let value = line.get(value_start..end)?;
+        };
+        let (value, after) = after_equals.split_at_checked(grammar::value_len(after_equals))?;
         if !valid_key_shape(key, tenant_end) || !valid_value_shape(value) {
             return None;
         }
@@ -51,16 +52,17 @@ pub(super) fn canonical(line: &[u8]) -> Option<Option<Place>> {
             return None;
         }
         if key == b"ot" {
+            let start = line.len() - after_equals.len();
             ot = Some(Place {
-                start: value_start,
-                end,
+                start,
+                end: start + value.len(),
             });
         }
-        match line.get(end) {
-            None => return Some(ot),
+        match after {
+            [] => return Some(ot),
             // A comma must be followed by a member (no empty or trailing members).
-            Some(b',') if end + 1 < line.len() => at = end + 1,
-            Some(_) => return None,
+            [b',', next @ ..] if !next.is_empty() => rest = next,
+            _ => return None,
         }
     }
 }
