@@ -120,7 +120,7 @@ pub fn encode_into(bytes: &[u8], out: &mut [u8]) -> usize {
 }
 
 /// `bytes` as lowercase hex: `D` digits for `N` bytes, four bytes at a time
-/// ([`encode_word`]). For ids, whose length is known where they are written: the loop
+/// (`encode_word`). For ids, whose length is known where they are written: the loop
 /// unrolls to straight-line word operations. `N` must be a multiple of four and `D` twice
 /// `N`: other bytes are left out, other digits zero.
 #[inline]
