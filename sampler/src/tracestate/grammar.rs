@@ -108,24 +108,6 @@ fn value_end(bytes: &[u8], from: usize) -> usize {
     from + value_len(bytes.get(from..).unwrap_or_default())
 }
 
-/// Where the first `byte` of `bytes` is: eight bytes at a time, the last few one by one (for
-/// the `;` between `ot` sub-keys, which are mostly longer than a few bytes).
-pub(super) fn find(bytes: &[u8], byte: u8) -> Option<usize> {
-    let mut rest = bytes;
-    while let Some((word, tail)) = rest.split_first_chunk::<8>() {
-        let word = u64::from_le_bytes(*word) ^ (LANES * u64::from(byte));
-        // The "has zero byte" test: a borrow can flag a lane above the first zero lane,
-        // never one below, so the lowest flagged lane is exact.
-        let zeros = word.wrapping_sub(LANES) & !word & HIGH;
-        if zeros != 0 {
-            return Some(bytes.len() - rest.len() + (zeros.trailing_zeros() / 8) as usize);
-        }
-        rest = tail;
-    }
-    let tail = rest.iter().position(|&c| c == byte)?;
-    Some(bytes.len() - rest.len() + tail)
-}
-
 /// The byte 1 in every lane of a word.
 const LANES: u64 = 0x0101_0101_0101_0101;
 /// The high bit of every lane.
@@ -277,34 +259,6 @@ mod tests {
         }
         assert_eq!(value_end(b"", 0), 0);
         assert_eq!(value_end(b"abc", 5), 5);
-    }
-
-    /// The word-at-a-time search finds what `position` finds.
-    #[test]
-    fn find_matches_position() {
-        for c in [b';', 0x00, 0xff, 0x3a, 0x3c, 0xbb] {
-            for len in 0..20 {
-                for at in 0..=len {
-                    for before in [
-                        None,
-                        Some(0x00u8),
-                        Some(0xff),
-                        Some(b';' ^ 0x80),
-                        Some(0x3a),
-                    ] {
-                        let mut bytes = vec![b'v'; len];
-                        if let Some(slot) = bytes.get_mut(at) {
-                            *slot = c;
-                        }
-                        if let (Some(b), true) = (before, at > 0 && at <= len) {
-                            bytes[at - 1] = b;
-                        }
-                        let want = bytes.iter().position(|&x| x == b';');
-                        assert_eq!(find(&bytes, b';'), want, "{c} at {at} of {len} {before:?}");
-                    }
-                }
-            }
-        }
     }
 
     #[rustfmt::skip]

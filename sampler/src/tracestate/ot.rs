@@ -1,7 +1,7 @@
 //! The OpenTelemetry `ot=` member: `;`-separated `key:value` sub-keys, of which `th` is the
 //! one a sampler rewrites.
 
-use super::grammar::{self, MAX_VALUE};
+use super::grammar::MAX_VALUE;
 use crate::{Randomness, Threshold, text};
 
 /// The sampling sub-keys of an `ot` value, parsed: the first `th` and the first `rv`, each
@@ -55,7 +55,7 @@ impl Sampling {
         let mut rest = Some(ot);
         let mut first = true;
         while let Some(part) = rest {
-            let (kv, next) = match grammar::find(part, b';') {
+            let (kv, next) = match memchr::memchr(b';', part) {
                 Some(end) => (part.get(..end).unwrap_or_default(), part.get(end + 1..)),
                 None => (part, None),
             };
