@@ -1,6 +1,8 @@
 //! Lowercase hex, both ways, without allocating: ids and header values are written into
 //! fixed-size stack buffers instead of through `format!` and `{:02x}` per byte.
 
+use crate::swar::{HIGH, LANES};
+
 /// The lowercase hex digits.
 const LOWER: &[u8; 16] = b"0123456789abcdef";
 
@@ -64,11 +66,6 @@ fn decode_pairs(text: &[u8], out: &mut [u8]) -> bool {
     // Every digit's value is below 16; NOT_HEX sets the high bits.
     seen < 16
 }
-
-/// The byte 1 in every lane of a word.
-const LANES: u64 = 0x0101_0101_0101_0101;
-/// The high bit of every lane.
-const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// The value of eight lowercase hex digits (the first the most significant), decoded as one
 /// word: `None` when a byte is not a lowercase hex digit. Lanes are classified with adds that

@@ -11,6 +11,7 @@ pub mod hex;
 pub mod ids;
 pub mod propagation;
 pub mod strategy;
+mod swar;
 pub mod tail;
 mod text;
 pub mod threshold;

@@ -2,6 +2,7 @@
 //! keep (at most 32 members; a repeated key keeps its first member). Characters are
 //! classified with one table lookup each.
 
+use crate::swar::{HIGH, LANES, has_zero};
 use crate::text;
 
 /// The W3C limit on members.
@@ -108,17 +109,11 @@ fn value_end(bytes: &[u8], from: usize) -> usize {
     from + value_len(bytes.get(from..).unwrap_or_default())
 }
 
-/// The byte 1 in every lane of a word.
-const LANES: u64 = 0x0101_0101_0101_0101;
-/// The high bit of every lane.
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
 /// The high bit of each byte (lane) of `word`, read little-endian, that is not a value
 /// character (`< 0x20`, `> 0x7e`, `,` or `=`): the "Bit Twiddling Hacks" tests hasless,
 /// hasmore and haszero. A borrow or carry can also flag a lane above a flagged one, never
 /// one below, so the lowest flagged lane is exact.
 fn value_stops(word: u64) -> u64 {
-    let has_zero = |w: u64| w.wrapping_sub(LANES) & !w & HIGH;
     let below_space = word.wrapping_sub(LANES * 0x20) & !word & HIGH;
     let above_tilde = (word.wrapping_add(LANES) | word) & HIGH;
     let comma = has_zero(word ^ (LANES * u64::from(b',')));
