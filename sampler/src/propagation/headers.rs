@@ -28,6 +28,8 @@ fn is<const N: usize>(name: &[u8], want: &[u8; N]) -> bool {
 
 /// How many [`Known`] headers there are.
 pub(super) const KNOWN: usize = 9;
+// Masks of known headers are `u16`s, a bit each.
+const _: () = assert!(KNOWN <= 16);
 
 impl Known {
     /// Every known header.
@@ -61,6 +63,11 @@ impl Known {
             _ => return None,
         };
         Some(known)
+    }
+
+    /// This header's bit in a mask of known headers (`u16`: there are fewer than 16).
+    pub(super) fn bit(self) -> u16 {
+        1 << (self as usize)
     }
 
     /// The format owning this header.
@@ -125,7 +132,7 @@ impl<'a> TraceHeaders<'a> {
             present.insert(known.format());
             if let Some(slot) = first.get_mut(known as usize) {
                 if slot.is_some() {
-                    repeated |= 1 << (known as usize);
+                    repeated |= known.bit();
                 } else {
                     *slot = Some(value);
                 }
@@ -146,7 +153,7 @@ impl<'a> TraceHeaders<'a> {
 
     /// Whether `known` has more than one line.
     fn is_repeated(&self, known: Known) -> bool {
-        self.repeated & (1 << (known as usize)) != 0
+        self.repeated & known.bit() != 0
     }
 
     /// The first line of `known`, as `HeaderMap::get` gives it.

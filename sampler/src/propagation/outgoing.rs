@@ -23,11 +23,6 @@ pub(super) struct Outgoing {
     removes: u16,
 }
 
-/// The bit of `known` in the masks.
-fn bit(known: Known) -> u16 {
-    1 << (known as usize)
-}
-
 impl Outgoing {
     /// Writes that remove every header of `removes` (a bit per header, as [`Outgoing::mask`]
     /// makes them) and set none.
@@ -40,15 +35,15 @@ impl Outgoing {
 
     /// The mask of these headers, for [`Outgoing::removing`].
     pub(super) fn mask(known: impl IntoIterator<Item = Known>) -> u16 {
-        known.into_iter().fold(0, |mask, known| mask | bit(known))
+        known.into_iter().fold(0, |mask, known| mask | known.bit())
     }
 
     /// Makes `known` the one line `value` (a later write of the same header wins).
     pub(super) fn set(&mut self, known: Known, value: HeaderValue) {
         if let Some(slot) = self.values.get_mut(known as usize) {
             *slot = Some(value);
-            self.sets |= bit(known);
-            self.removes &= !bit(known);
+            self.sets |= known.bit();
+            self.removes &= !known.bit();
         }
     }
 
@@ -69,8 +64,8 @@ impl Outgoing {
     /// Removes every line of `known` (a later write of the same header wins). A value set
     /// before stays in its slot, unused, until this is dropped.
     pub(super) fn remove(&mut self, known: Known) {
-        self.removes |= bit(known);
-        self.sets &= !bit(known);
+        self.removes |= known.bit();
+        self.sets &= !known.bit();
     }
 
     /// Applies the writes to `map`. Borrowed, not consumed: the slots stay where the caller
@@ -83,7 +78,7 @@ impl Outgoing {
             let Some(known) = Known::of(name.as_str().as_bytes()) else {
                 continue;
             };
-            let bit = bit(known);
+            let bit = known.bit();
             repeated |= seen & bit;
             seen |= bit;
             if self.sets & !placed & bit == 0 {
@@ -108,11 +103,11 @@ impl Outgoing {
                 continue;
             };
             let name = known.name();
-            if placed & bit(known) != 0 {
+            if placed & known.bit() != 0 {
                 if let Some(value) = map.get(name).cloned() {
                     map.insert(name, value);
                 }
-            } else if self.sets & bit(known) != 0 {
+            } else if self.sets & known.bit() != 0 {
                 if let Some(value) = self.values.get_mut(index).and_then(Option::take) {
                     map.insert(name, value);
                 }
