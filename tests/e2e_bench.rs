@@ -21,21 +21,13 @@ fn bench_collector_passthrough_report_is_consistent() {
 
 #[test]
 fn bench_measures_a_collector_it_did_not_start_through_its_sink() {
-    let sink = free_port();
+    let sink = support::unused_port();
     let export = format!("grpc://127.0.0.1:{sink}");
     let collector = support::collector(&["--passthrough", "--export", &export]);
     let target = format!("grpc://{}", collector.addrs["otlp-grpc"]);
     let (sink, pid) = (format!("127.0.0.1:{sink}"), collector.pid().to_string());
     let extra = ["--target", &target, "--sink", &sink, "--target-pid", &pid];
     report_is_consistent(&extra, &target, None);
-}
-
-/// A loopback port with nothing on it (a listener bound, then dropped).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
 }
 
 /// Runs a 2 s bench at 2,000 spans/s with `extra` flags and checks its report adds up; the
@@ -97,7 +89,7 @@ fn report_is_consistent(extra: &[&str], target: &str, pipeline: Option<&str>) {
 
 #[test]
 fn an_unreachable_target_is_one_clear_line() {
-    let port = free_port();
+    let port = support::unused_port();
     let target = format!("grpc://127.0.0.1:{port}");
     let output = Command::new(env!("CARGO_BIN_EXE_meshtrace"))
         .args([

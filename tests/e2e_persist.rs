@@ -10,7 +10,7 @@
 mod support;
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -44,12 +44,9 @@ impl Drop for DataDir {
     }
 }
 
-/// A loopback address nothing listens on (yet).
+/// A loopback address nothing listens on (yet), kept for a backend that is restarted on it.
 fn free_addr() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
+    SocketAddr::from(([127, 0, 0, 1], support::unused_port()))
 }
 
 /// A collector whose OTLP/gRPC receiver listens on `grpc`: the backend.

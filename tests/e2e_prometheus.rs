@@ -153,11 +153,7 @@ async fn every_dashboard_query_and_recording_rule_returns_data() {
 
     let dir = std::env::temp_dir().join(format!("meshtrace-prometheus-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::unused_port();
     let config = dir.join("prometheus.yml");
     std::fs::write(
         &config,

@@ -300,12 +300,8 @@ async fn sequential_requests_reuse_the_upstream_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_upstream_is_answered_502() {
-    // A port that was free a moment ago: nothing listens there.
-    let app = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .to_string();
+    // Nothing listens there.
+    let app = format!("127.0.0.1:{}", support::unused_port());
     let sidecar = support::start(
         &support::sidecar_args("refused", &app, "grpc://127.0.0.1:9"),
         support::SIDECAR_LISTENERS,

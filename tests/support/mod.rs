@@ -105,6 +105,33 @@ pub fn start_command(mut command: Command, expect: usize) -> Process {
     Process { child, addrs }
 }
 
+/// A loopback port that nothing listens on, for a server a test starts (or restarts) later at a
+/// known address.
+///
+/// It is taken from below the kernel's ephemeral range: a port that range hands out for a
+/// `port 0` bind or an outgoing connection elsewhere in the same test binary could be taken
+/// between our check and the server's bind (CI saw a restarted backend lose its port that
+/// way). Ports are handed out in turn from a per-process start, so the tests of one binary
+/// never get the same one.
+pub fn unused_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ephemeral_low: u32 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    let (low, span) = (10_000, ephemeral_low.saturating_sub(10_000).max(1));
+    let start = std::process::id() * 97;
+    for _ in 0..span {
+        let port = low + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % span;
+        let port = u16::try_from(port).expect("port below the ephemeral range");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no unused loopback port below {ephemeral_low}");
+}
+
 /// GET `url` with extra headers; returns status, headers and body.
 pub async fn get(url: &str, headers: &[(&str, &str)]) -> (u16, http::HeaderMap, String) {
     send(http::Method::GET, url, headers, Bytes::new()).await
